@@ -1,0 +1,78 @@
+"""Alembic environment for sparkify-dw.
+
+The database URL comes from `-x db=URL`, then SPARKIFY_DB_URL, then alembic.ini's sqlalchemy.url.
+A caller holding a connection passes it as `config.attributes["connection"]` (the library and
+the tests do), so one set of migrations serves the CLI, the library and `alembic` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import Connection
+
+import sparkify_dw.migrate  # noqa: F401  (registers Alembic's DuckDB implementation)
+import sparkify_dw.sql  # noqa: F401  (per-engine compilation of the custom constructs)
+from sparkify_dw.db import redact_url
+from sparkify_dw.models import Base
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("connection") is None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = Base.metadata
+
+
+def database_url() -> str:
+    url = (
+        context.get_x_argument(as_dictionary=True).get("db")
+        or os.environ.get("SPARKIFY_DB_URL")
+        or config.get_main_option("sqlalchemy.url")
+    )
+    if not url:
+        raise SystemExit("No database URL: pass -x db=URL or set SPARKIFY_DB_URL")
+    return url
+
+
+def run_migrations_offline() -> None:
+    """Write the SQL instead of running it (`alembic upgrade head --sql`), for a DBA to review."""
+    context.configure(
+        url=database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        do_run_migrations(connection)
+        return
+    url = database_url()
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            do_run_migrations(connection)
+    except Exception as exc:
+        # Never echo a password: the driver's message can carry the URL.
+        raise SystemExit(f"Migration failed on {redact_url(url)}: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

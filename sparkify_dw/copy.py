@@ -1,0 +1,251 @@
+"""COPY: stage source files into a staging table with Redshift's semantics on every engine.
+
+On Redshift the library will send a real COPY (issue 3). On DuckDB and PostgreSQL it reads the
+files itself, converts each record as Redshift would (convert.py), and appends the rows in
+bounded batches through the engine's bulk path (bulk.py). Bad records become Rejects with
+STL_LOAD_ERRORS' fields; more than `max_error` of them fail the COPY with a LoadError, and the
+caller's transaction then leaves the table as it was (a COPY appends all its rows or none).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Literal
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+
+from sparkify_dw.bulk import WRITERS, BulkWriter, Row
+from sparkify_dw.convert import (
+    ERR_JSON,
+    ERR_NOT_NULL,
+    ColumnSpec,
+    ConversionError,
+    ConversionOptions,
+    column_specs,
+    raw_text,
+)
+from sparkify_dw.errors import LoadError, SourceError, SparkifyError
+from sparkify_dw.jsonpaths import Path, evaluate, parse_jsonpaths
+from sparkify_dw.jsonread import BadRecord, iter_records
+from sparkify_dw.sql import Analyze
+from sparkify_dw.sources import SourceObject, list_objects, read_text
+
+DEFAULT_BATCH_ROWS = 50_000
+Compression = Literal["gzip", "bzip2"]
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """The COPY options the library supports (names as in Redshift's COPY)."""
+
+    jsonpaths: str | None = None  # location of a JSONPaths file; None means JSON 'auto'
+    ignore_case: bool = False  # JSON 'auto ignorecase'
+    max_error: int = 0  # MAXERROR: Redshift's default is 0
+    timeformat: str | None = None  # TIMEFORMAT 'epochmillisecs' | 'epochsecs' | 'auto'
+    truncate_columns: bool = False  # TRUNCATECOLUMNS
+    blanks_as_null: bool = False  # BLANKSASNULL
+    empty_as_null: bool = False  # EMPTYASNULL
+    compression: Compression | None = None  # GZIP | BZIP2
+
+    def conversion(self) -> ConversionOptions:
+        return ConversionOptions(
+            truncate_columns=self.truncate_columns,
+            blanks_as_null=self.blanks_as_null,
+            empty_as_null=self.empty_as_null,
+            timeformat=self.timeformat,
+        )
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected record, with the fields of Redshift's STL_LOAD_ERRORS."""
+
+    filename: str
+    line_number: int
+    colname: str
+    type: str
+    raw_line: str
+    raw_field_value: str
+    err_code: int
+    err_reason: str
+
+    def describe(self) -> str:
+        column = f", column {self.colname}" if self.colname else ""
+        return f"{self.filename}:{self.line_number}{column}: {self.err_reason} ({self.err_code})"
+
+
+@dataclass
+class FileStats:
+    url: str
+    rows: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    table: str
+    location: str
+    rows: int
+    files: tuple[FileStats, ...]
+    rejects: tuple[Reject, ...] = field(default=())
+
+
+Progress = Callable[[int], None]
+
+
+def copy_into(
+    connection: Connection,
+    table: Table,
+    location: str,
+    options: CopyOptions = CopyOptions(),  # noqa: B008  (frozen, so a shared default is safe)
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: Progress | None = None,
+) -> CopyResult:
+    """COPY the files at `location` into `table` on the connection's engine."""
+    writer = WRITERS.get(connection.dialect.name)
+    if writer is None:
+        raise SparkifyError(
+            f"Staging into {connection.dialect.name} is not supported yet "
+            "(Redshift's COPY arrives with S3 support)"
+        )
+    specs = column_specs(table, options.conversion())
+    paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
+    objects = list_objects(location)
+    loader = _Loader(table, specs, paths, options, writer, connection, batch_rows)
+    for obj in objects:
+        loader.load(obj)
+        if progress is not None:
+            progress(obj.size)
+    loader.flush()
+    connection.execute(Analyze(table))
+    return CopyResult(
+        table=table.name,
+        location=location,
+        rows=sum(f.rows for f in loader.files),
+        files=tuple(loader.files),
+        rejects=tuple(loader.rejects),
+    )
+
+
+def _jsonpaths(options: CopyOptions, columns: int, table: Table) -> list[Path]:
+    assert options.jsonpaths is not None
+    paths = parse_jsonpaths(read_text(options.jsonpaths), options.jsonpaths)
+    if len(paths) != columns:
+        # Redshift fails such a COPY before loading anything.
+        raise LoadError(
+            f"JSONPaths file {options.jsonpaths} has {len(paths)} expressions but "
+            f"{table.name} has {columns} columns: the numbers must match"
+        )
+    return paths
+
+
+class _Loader:
+    """Reads records, converts them, and writes full batches; counts and keeps rejects."""
+
+    def __init__(
+        self,
+        table: Table,
+        specs: list[ColumnSpec],
+        paths: list[Path] | None,
+        options: CopyOptions,
+        writer: BulkWriter,
+        connection: Connection,
+        batch_rows: int,
+    ) -> None:
+        self.table, self.specs, self.paths, self.options = table, specs, paths, options
+        self.writer, self.connection, self.batch_rows = writer, connection, batch_rows
+        self.batch: list[Row] = []
+        self.files: list[FileStats] = []
+        self.rejects: list[Reject] = []
+
+    def load(self, obj: SourceObject) -> None:
+        stats = FileStats(obj.url)
+        self.files.append(stats)
+        with obj.open() as raw:
+            for item in iter_records(_lines(raw, self.options.compression, obj.url)):
+                if isinstance(item, BadRecord):
+                    self._reject(stats, item.line_number, "", "", item.text, "", ERR_JSON,
+                                 item.reason)
+                    continue
+                if not isinstance(item.value, dict):
+                    kind = "array" if isinstance(item.value, list) else "scalar"
+                    self._reject(stats, item.line_number, "", "", item.text, "", ERR_JSON,
+                                 f"a JSON {kind}, not an object, cannot be a record")
+                    continue
+                row = self._convert(item.value, stats, item.line_number, item.text)
+                if row is None:
+                    continue
+                self.batch.append(row)
+                stats.rows += 1
+                if len(self.batch) >= self.batch_rows:
+                    self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.writer.write(self.connection, self.table, self.batch)
+            self.batch = []
+
+    def _values(self, record: dict[str, Any]) -> list[Any]:
+        if self.paths is not None:
+            return [evaluate(record, path) for path in self.paths]
+        if self.options.ignore_case:
+            lowered = {str(k).lower(): v for k, v in record.items()}
+            return [lowered.get(spec.name.lower()) for spec in self.specs]
+        return [record.get(spec.name) for spec in self.specs]
+
+    def _convert(
+        self, record: dict[str, Any], stats: FileStats, line: int, text: str
+    ) -> Row | None:
+        row: list[Any] = []
+        for spec, value in zip(self.specs, self._values(record), strict=True):
+            try:
+                converted = spec.convert(value)
+                if converted is None and not spec.nullable:
+                    raise ConversionError(ERR_NOT_NULL, "Missing data for not-null field")
+            except ConversionError as exc:
+                shown = "" if value is None else raw_text(value)
+                self._reject(stats, line, spec.name, spec.type_name, text, shown, exc.code,
+                             exc.reason)
+                return None
+            row.append(converted)
+        return tuple(row)
+
+    def _reject(
+        self, stats: FileStats, line: int, colname: str, type_name: str, text: str,
+        value: str, code: int, reason: str,
+    ) -> None:
+        stats.rejected += 1
+        self.rejects.append(
+            Reject(stats.url, line, colname, type_name, text[:1024], value[:1024], code, reason)
+        )
+        if len(self.rejects) > self.options.max_error:
+            raise LoadError(_too_many(self.table.name, self.rejects, self.options.max_error))
+
+
+def _too_many(table: str, rejects: list[Reject], max_error: int) -> str:
+    shown = "; ".join(r.describe() for r in rejects[:3])
+    more = f" (and {len(rejects) - 3} more)" if len(rejects) > 3 else ""
+    return (
+        f"COPY into {table} failed: {len(rejects)} bad record(s), more than MAXERROR "
+        f"{max_error} allows; nothing was loaded. {shown}{more}"
+    )
+
+
+def _lines(raw: BinaryIO, compression: Compression | None, url: str) -> Iterator[str]:
+    stream: BinaryIO = raw
+    if compression == "gzip":
+        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+    elif compression == "bzip2":
+        stream = bz2.BZ2File(raw)  # type: ignore[assignment]
+    # surrogateescape: invalid UTF-8 survives decoding and is rejected per value (error 1220).
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
+    try:
+        yield from text
+    except (OSError, EOFError) as exc:
+        raise SourceError(f"Cannot read {url} as {compression}: {exc}") from None

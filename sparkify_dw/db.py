@@ -1,0 +1,71 @@
+"""Engines: one `make_engine(url)` for every supported database, and URL handling.
+
+Per-engine connection setup lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+import sparkify_dw.sql  # noqa: F401  (registers the per-engine compilation of custom constructs)
+from sparkify_dw.errors import ConfigError, DatabaseError
+
+DEFAULT_DB_URL = "duckdb:///sparkify.duckdb"
+
+# Engines the loader knows how to stage into, by SQLAlchemy dialect name.
+SUPPORTED_DIALECTS = ("duckdb", "postgresql", "redshift")
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse a database URL, with a clear error (and no password) when it is malformed."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"Not a database URL: {redact_url(url)!r} "
+            "(expected e.g. duckdb:///sparkify.duckdb or postgresql+psycopg://user@host/db)"
+        ) from None
+
+
+def redact_url(url: str | URL) -> str:
+    """The URL with its password masked, safe to print and log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+    """Create an Engine for a DuckDB, PostgreSQL or Redshift URL."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() not in SUPPORTED_DIALECTS:
+        raise ConfigError(
+            f"Unsupported database {parsed.get_backend_name()!r} in {redact_url(parsed)}: "
+            f"use one of {', '.join(SUPPORTED_DIALECTS)}"
+        )
+    if parsed.get_backend_name() == "duckdb" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise ConfigError(f"Folder for the DuckDB file does not exist: {folder}")
+    try:
+        return create_engine(parsed, echo=echo)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        extra = "postgres" if parsed.get_backend_name() == "postgresql" else "redshift"
+        raise ConfigError(
+            f"No driver for {parsed.drivername}: {exc}. Install it, e.g. "
+            f"pip install 'sparkify-dw[{extra}]'"
+        ) from None
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, turning a driver's error into one clear line (password masked)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseError(f"Cannot connect to {redact_url(engine.url)}: {reason}") from None

@@ -1,0 +1,205 @@
+"""The load: migrate, stage (COPY), then merge into the star tables, and report what happened.
+
+Only this module runs statements on a connection. A load is one transaction from clearing the
+staging tables to the last star table: when anything fails, every table is as it was before.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from sparkify_dw import migrate
+from sparkify_dw.copy import CopyOptions, CopyResult, Reject, copy_into
+from sparkify_dw.db import check_connection, make_engine, redact_url
+from sparkify_dw.errors import DatabaseError
+from sparkify_dw.models import STAGING_TABLES, STAR_TABLES, StagingEvent, StagingSong
+from sparkify_dw.transforms import Tables, star_steps
+
+if TYPE_CHECKING:
+    from sparkify_dw.config import Settings
+
+ALL_TABLES = (*STAGING_TABLES, *STAR_TABLES)
+
+# Called with (step name, bytes done, bytes in all) while a COPY reads its files.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TableCount:
+    table: str
+    before: int
+    after: int
+
+    @property
+    def added(self) -> int:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load did: rows per table, what each COPY staged and rejected, time per step."""
+
+    database: str  # password masked
+    copies: tuple[CopyResult, ...]
+    tables: tuple[TableCount, ...]
+    steps: tuple[StepTiming, ...] = field(default=())
+
+    @property
+    def rejects(self) -> tuple[Reject, ...]:
+        return tuple(r for c in self.copies for r in c.rejects)
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.steps)
+
+    def rows(self, table: str) -> int:
+        return next(t.after for t in self.tables if t.table == table)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.steps: list[StepTiming] = []
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.steps.append(StepTiming(name, time.perf_counter() - start))
+
+
+def count_rows(connection: Connection, tables: tuple[Table, ...] = ALL_TABLES) -> dict[str, int]:
+    return {
+        t.name: connection.execute(select(func.count()).select_from(t)).scalar_one()
+        for t in tables
+    }
+
+
+def stage(
+    connection: Connection,
+    *,
+    song_data: str,
+    log_data: str,
+    log_jsonpath: str,
+    max_error: int = 0,
+    progress: ProgressCallback | None = None,
+) -> tuple[CopyResult, CopyResult]:
+    """Empty the staging tables and COPY the songs (JSON 'auto') and events (JSONPaths) in.
+
+    Runs inside the caller's transaction; a LoadError leaves the rollback to the caller.
+    """
+    for table in STAGING_TABLES:
+        # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
+        connection.execute(delete(table))
+    songs = copy_into(
+        connection,
+        StagingSong.__table__,  # type: ignore[arg-type]
+        song_data,
+        CopyOptions(max_error=max_error),
+        progress=_named(progress, "staging_songs"),
+    )
+    events = copy_into(
+        connection,
+        StagingEvent.__table__,  # type: ignore[arg-type]
+        log_data,
+        CopyOptions(jsonpaths=log_jsonpath, max_error=max_error),
+        progress=_named(progress, "staging_events"),
+    )
+    return songs, events
+
+
+def _named(progress: ProgressCallback | None, name: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
+
+
+def transform(connection: Connection, timer: _Timer | None = None) -> None:
+    """Merge what staging holds into the star tables (transforms.py), in dependency order."""
+    for step in star_steps(Tables.default()):
+        if timer is None:
+            connection.execute(step.statement)
+        else:
+            with timer.step(step.name):
+                connection.execute(step.statement)
+
+
+@contextmanager
+def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """A transaction on an Engine, or on a Connection (reusing one the caller already began)."""
+    if isinstance(bind, Engine):
+        with bind.begin() as connection:
+            yield connection
+    elif bind.in_transaction():
+        yield bind
+    else:
+        with bind.begin():
+            yield bind
+
+
+def load(
+    bind: Engine | Connection,
+    *,
+    song_data: str,
+    log_data: str,
+    log_jsonpath: str,
+    max_error: int = 0,
+    progress: ProgressCallback | None = None,
+) -> LoadReport:
+    """Migrate to the latest schema, then stage and transform in one transaction."""
+    timer = _Timer()
+    with timer.step("migrate"), _transaction(bind) as connection:
+        migrate.upgrade(connection)
+    with _transaction(bind) as connection:
+        before = count_rows(connection)
+        with timer.step("stage"):
+            copies = stage(
+                connection,
+                song_data=song_data,
+                log_data=log_data,
+                log_jsonpath=log_jsonpath,
+                max_error=max_error,
+                progress=progress,
+            )
+        transform(connection, timer)
+        after = count_rows(connection)
+    url = bind.url if isinstance(bind, Engine) else bind.engine.url
+    return LoadReport(
+        database=redact_url(url),
+        copies=copies,
+        tables=tuple(TableCount(t.name, before[t.name], after[t.name]) for t in ALL_TABLES),
+        steps=tuple(timer.steps),
+    )
+
+
+def run(settings: Settings, *, progress: ProgressCallback | None = None) -> LoadReport:
+    """The whole pipeline for `settings`: connect, migrate, stage, transform."""
+    engine = make_engine(settings.db_url)
+    try:
+        check_connection(engine)
+        return load(
+            engine,
+            song_data=settings.song_data,
+            log_data=settings.log_data,
+            log_jsonpath=settings.log_jsonpath,
+            max_error=settings.max_error,
+            progress=progress,
+        )
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from exc
+    finally:
+        engine.dispose()
