@@ -1,0 +1,170 @@
+"""The `sparkify-dw` command: parse arguments, build Settings, call the library, print a report.
+
+A user mistake (bad path, unreachable database, rejected records) is one line on stderr and a
+non-zero exit, never a traceback. Passwords never reach the terminal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sparkify_dw import __version__
+from sparkify_dw.config import Settings
+from sparkify_dw.errors import SparkifyError
+from sparkify_dw.loader import LoadReport
+
+app = typer.Typer(
+    help="Build and load Sparkify's song-play data warehouse (Redshift, DuckDB, PostgreSQL).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, "
+                 "duckdb:///sparkify.duckdb]"),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A dwh.cfg with [CLUSTER], [IAM_ROLE] and [S3] sections."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"sparkify-dw {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Sparkify's data warehouse: staging by COPY, a star schema by INSERT … SELECT."""
+
+
+@app.command()
+def run(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    song_data: Annotated[
+        str | None, typer.Option(help="Song files: a folder or s3:// prefix [default: sample]")
+    ] = None,
+    log_data: Annotated[
+        str | None, typer.Option(help="Event logs: a folder or s3:// prefix [default: sample]")
+    ] = None,
+    log_jsonpath: Annotated[
+        str | None, typer.Option(help="The JSONPaths file for the logs [default: sample's]")
+    ] = None,
+    max_error: Annotated[
+        int | None,
+        typer.Option(help="Bad records a COPY may skip before it fails (MAXERROR) [default: 0]"),
+    ] = None,
+) -> None:
+    """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
+    from sparkify_dw.loader import run as run_pipeline
+
+    settings = Settings.resolve(
+        config_file=config,
+        db_url=db,
+        song_data=song_data,
+        log_data=log_data,
+        log_jsonpath=log_jsonpath,
+        max_error=max_error,
+    )
+    err.print(f"Loading into {settings.safe_db_url}")
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done)
+
+        report = run_pipeline(settings, progress=advance)
+    _print_report(report)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:>15}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _print_report(report: LoadReport) -> None:
+    rows = Table(title=f"Loaded into {report.database}", title_justify="left")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    rows.add_column("added", justify="right")
+    for count in report.tables:
+        rows.add_row(count.table, f"{count.after:,}", f"{count.added:+,}")
+    out.print(rows)
+
+    steps = Table(title="Steps", title_justify="left")
+    steps.add_column("step")
+    steps.add_column("seconds", justify="right")
+    for step in report.steps:
+        steps.add_row(step.name, f"{step.seconds:.3f}")
+    steps.add_row("total", f"{report.seconds:.3f}", style="bold")
+    out.print(steps)
+
+    for copy in report.copies:
+        files = len(copy.files)
+        rejected = sum(f.rejected for f in copy.files)
+        out.print(
+            f"{copy.table}: {copy.rows:,} rows from {files:,} file(s), {rejected} rejected"
+        )
+        for stats in copy.files:
+            if stats.rejected:
+                out.print(f"  {stats.url}: {stats.rejected} rejected")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the data into.")],
+    songs: Annotated[int, typer.Option(help="Number of song files.")] = 200,
+    events: Annotated[int, typer.Option(help="Number of events in the logs.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 42,
+) -> None:
+    """Write synthetic song_data/, log_data/ and log_json_path.json in the source formats."""
+    from sparkify_dw.datagen import generate as generate_data
+
+    try:
+        report = generate_data(out_dir, songs=songs, events=events, seed=seed)
+    except ValueError as exc:
+        raise SparkifyError(str(exc)) from None
+    except OSError as exc:
+        raise SparkifyError(f"Cannot write to {out_dir}: {exc.strerror}") from None
+    out.print(
+        f"Wrote {report.song_files:,} song files and {report.events:,} events "
+        f"({report.next_song_events:,} plays, {report.matched_plays:,} of them in the catalogue) "
+        f"in {report.log_files:,} log files to {report.out}"
+    )
+
+
+def main() -> None:
+    """Entry point of the `sparkify-dw` console script."""
+    try:
+        app()
+    except SparkifyError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: the load was rolled back, nothing changed")
+        raise SystemExit(130) from None

@@ -1,0 +1,143 @@
+"""The whole pipeline, on DuckDB and PostgreSQL, against the data contract (tests/oracle.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from sparkify_dw import load
+from sparkify_dw.errors import LoadError
+from sparkify_dw.transforms import Step
+from tests.oracle import actual_tables, expected_tables
+
+
+def _load(engine: Engine, data: Path, log_data: Path | None = None) -> None:
+    load(
+        engine,
+        song_data=str(data / "song_data"),
+        log_data=str(log_data or data / "log_data"),
+        log_jsonpath=str(data / "log_json_path.json"),
+    )
+
+
+def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    with engine.connect() as connection:
+        return {
+            table: sorted(
+                (tuple(r) for r in connection.execute(sa.text(f"SELECT * FROM {table}"))),
+                key=repr,
+            )
+            for table in ("songplays", "users", "songs", "artists", "time")
+        }
+
+
+def test_sample_follows_the_contract_and_a_rerun_changes_nothing(
+    engine: Engine, sample_dir: Path
+) -> None:
+    _load(engine, sample_dir)
+    expected = expected_tables(sample_dir / "song_data", sample_dir / "log_data")
+    with engine.connect() as connection:
+        actual = actual_tables(connection)
+    assert actual == expected
+    assert expected.songplays and expected.time  # the sample is not trivially empty
+    assert any(p[3] is not None for p in expected.songplays), "no play matches the catalogue"
+    assert any(p[3] is None for p in expected.songplays), "every play matches the catalogue"
+
+    before = _snapshot(engine)
+    _load(engine, sample_dir)
+    assert _snapshot(engine) == before  # songplay_id included: nothing re-inserted
+
+
+@pytest.mark.reference
+def test_reference_data_follows_the_contract(engine: Engine, reference_dir: Path) -> None:
+    _load(engine, reference_dir)
+    expected = expected_tables(reference_dir / "song_data", reference_dir / "log_data")
+    with engine.connect() as connection:
+        actual = actual_tables(connection)
+    # Figures that follow from the contract's rules on the real data (PROVENANCE.md counts).
+    assert (actual.staging_events, actual.staging_songs) == (8056, 1943)
+    assert len(actual.songplays) == 6820
+    assert sum(1 for p in actual.songplays if p[3] is not None) == 39
+    assert len(actual.users) == 97
+    assert len(actual.time) == 6813
+    assert (len(actual.songs), len(actual.artists)) == (1943, 1809)
+    assert actual == expected
+
+    before = _snapshot(engine)
+    _load(engine, reference_dir)
+    assert _snapshot(engine) == before
+
+
+@pytest.mark.reference
+def test_halves_in_any_order_end_where_the_whole_month_does(
+    engine: Engine, reference_dir: Path, tmp_path: Path
+) -> None:
+    logs = sorted((reference_dir / "log_data/2018/11").glob("*.json"))
+    halves = []
+    for name, files in (("second", logs[15:]), ("first", logs[:15])):
+        folder = tmp_path / name
+        folder.mkdir()
+        for f in files:
+            (folder / f.name).write_bytes(f.read_bytes())
+        halves.append(folder)
+    for half in halves:
+        _load(engine, reference_dir, log_data=half)
+    expected = expected_tables(reference_dir / "song_data", reference_dir / "log_data")
+    with engine.connect() as connection:
+        assert actual_tables(connection).users == expected.users
+        assert actual_tables(connection).songplays == expected.songplays
+        assert actual_tables(connection).time == expected.time
+
+
+def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
+    engine: Engine, sample_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # First load half the logs, so the star tables hold something to protect.
+    logs = sorted((sample_dir / "log_data").rglob("*.json"))
+    half = tmp_path / "half"
+    half.mkdir()
+    for f in logs[: len(logs) // 2]:
+        (half / f.name).write_bytes(f.read_bytes())
+    _load(engine, sample_dir, log_data=half)
+    before = _snapshot(engine)
+
+    import sparkify_dw.loader as loader
+
+    real_steps = loader.star_steps
+
+    def failing_steps(tables: object) -> list[Step]:
+        steps = real_steps(tables)  # type: ignore[arg-type]
+        boom = Step("boom", "none", sa.select(sa.cast(sa.literal("not a number"), sa.Integer)))
+        return [*steps[:-2], boom, *steps[-2:]]  # after users/songs/artists were written
+
+    monkeypatch.setattr(loader, "star_steps", failing_steps)
+    with pytest.raises(sa.exc.DBAPIError):
+        _load(engine, sample_dir)
+    assert _snapshot(engine) == before
+
+    monkeypatch.undo()
+    _load(engine, sample_dir)
+    expected = expected_tables(sample_dir / "song_data", sample_dir / "log_data")
+    with engine.connect() as connection:
+        assert actual_tables(connection) == expected
+
+
+def test_a_rejected_record_fails_the_load_and_changes_nothing(
+    engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
+    _load(engine, sample_dir)
+    before = _snapshot(engine)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
+    (logs / first.name).write_bytes(first.read_bytes() + b'{"ts": "yesterday"}\n')
+    with pytest.raises(LoadError, match=r"1 bad record.*ts"):
+        _load(engine, sample_dir, log_data=logs)
+    assert _snapshot(engine) == before
+    with engine.connect() as connection:
+        staged = connection.execute(sa.text("SELECT count(*) FROM staging_events")).scalar()
+    assert staged == sum(1 for f in (sample_dir / "log_data").rglob("*.json")
+                         for line in f.read_text().splitlines() if line.strip())

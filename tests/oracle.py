@@ -1,0 +1,144 @@
+"""The data contract (spec/data-contract.md) computed in plain Python, straight from the files.
+
+An independent second implementation: the tests compare what the warehouse holds with this.
+It shares no code with the library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def read_events(log_data: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for path in _files(log_data)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def read_songs(song_data: Path) -> list[dict[str, Any]]:
+    songs = []
+    for path in _files(song_data):
+        decoder, text, pos = json.JSONDecoder(), path.read_text(encoding="utf-8"), 0
+        while pos < len(text.strip()):
+            while text[pos].isspace():
+                pos += 1
+            record, pos = decoder.raw_decode(text, pos)
+            songs.append(record)
+    return songs
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass
+class Expected:
+    songplays: set[tuple[Any, ...]]  # without songplay_id
+    users: set[tuple[Any, ...]]
+    songs: set[tuple[Any, ...]]
+    artists: set[tuple[Any, ...]]
+    time: set[tuple[Any, ...]]
+    staging_events: int
+    staging_songs: int
+
+
+def expected_tables(song_data: Path, log_data: Path) -> Expected:
+    events, songs = read_events(log_data), read_songs(song_data)
+
+    catalogue: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for song in sorted(songs, key=lambda s: s["song_id"]):
+        key = (song["title"], _text(song["artist_name"]), float(song["duration"]))
+        catalogue.setdefault(key, song)
+
+    plays: dict[tuple[int, int, dt.datetime], tuple[Any, ...]] = {}
+    for event in sorted(events, key=lambda e: e["itemInSession"]):
+        if event["page"] != "NextSong":
+            continue
+        start = EPOCH + dt.timedelta(milliseconds=event["ts"])
+        user_id = int(event["userId"])
+        match = catalogue.get((event["song"], event["artist"], event["length"]))
+        plays.setdefault(
+            (user_id, event["sessionId"], start),
+            (start, user_id, event["level"], match and match["song_id"],
+             match and match["artist_id"], event["sessionId"], event["location"],
+             event["userAgent"]),
+        )
+
+    latest: dict[int, dict[str, Any]] = {}
+    for event in events:
+        if not event["userId"]:
+            continue
+        user_id = int(event["userId"])
+        current = latest.get(user_id)
+        if current is None or (event["ts"], event["itemInSession"]) > (
+            current["ts"], current["itemInSession"]
+        ):
+            latest[user_id] = event
+    users = {
+        (uid, e["firstName"], e["lastName"], e["gender"], e["level"]) for uid, e in latest.items()
+    }
+
+    by_song: dict[str, dict[str, Any]] = {}
+    for song in sorted(songs, key=lambda s: (s["title"], s["artist_id"], s["duration"])):
+        by_song.setdefault(song["song_id"], song)
+    first_song_of_artist: dict[str, dict[str, Any]] = {}
+    for song in sorted(songs, key=lambda s: s["song_id"]):
+        first_song_of_artist.setdefault(song["artist_id"], song)
+
+    starts = {p[0] for p in plays.values()}
+    return Expected(
+        songplays=set(plays.values()),
+        users=users,
+        songs={
+            (sid, s["title"], s["artist_id"], s["year"] or None, float(s["duration"]))
+            for sid, s in by_song.items()
+        },
+        artists={
+            (aid, _text(s["artist_name"]), s["artist_location"] or None,
+             s["artist_latitude"], s["artist_longitude"])
+            for aid, s in first_song_of_artist.items()
+        },
+        time={
+            (t, t.hour, t.day, t.isocalendar().week, t.month, t.year, t.isoweekday() % 7)
+            for t in starts
+        },
+        staging_events=len(events),
+        staging_songs=len(songs),
+    )
+
+
+def actual_tables(connection: Any) -> Expected:
+    """The same shape, read from a loaded database."""
+    import sqlalchemy as sa
+
+    def rows(query: str) -> set[tuple[Any, ...]]:
+        return {tuple(r) for r in connection.execute(sa.text(query))}
+
+    def count(table: str) -> int:
+        return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    return Expected(
+        songplays=rows(
+            "SELECT start_time, user_id, level, song_id, artist_id, session_id, location, "
+            "user_agent FROM songplays"
+        ),
+        users=rows("SELECT user_id, first_name, last_name, gender, level FROM users"),
+        songs=rows("SELECT song_id, title, artist_id, year, duration FROM songs"),
+        artists=rows("SELECT artist_id, name, location, latitude, longitude FROM artists"),
+        time=rows("SELECT start_time, hour, day, week, month, year, weekday FROM time"),
+        staging_events=count("staging_events"),
+        staging_songs=count("staging_songs"),
+    )
