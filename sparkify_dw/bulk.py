@@ -11,10 +11,20 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, SmallInteger, String, Table
 from sqlalchemy import BigInteger as SABigInteger
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    insert,
+    select,
+)
 from sqlalchemy import column as sql_column
-from sqlalchemy import insert, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
 
@@ -36,10 +46,11 @@ class ArrowWriter:
 
         names = [c.name for c in table.columns]
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-        batch = pa.Table.from_arrays(
-            [pa.array(values, type=_arrow_type(c)) for values, c in zip(columns, table.columns)],
-            names=names,
-        )
+        arrays = [
+            pa.array(values, type=_arrow_type(column))
+            for values, column in zip(columns, table.columns, strict=True)
+        ]
+        batch = pa.Table.from_arrays(arrays, names=names)
         view = f"_sparkify_batch_{next(self._counter)}"
         raw = connection.connection.driver_connection
         assert raw is not None

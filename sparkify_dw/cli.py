@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from sparkify_dw import __version__
@@ -30,8 +37,9 @@ err = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, "
-                 "duckdb:///sparkify.duckdb]"),
+    typer.Option(
+        "--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, duckdb:///sparkify.duckdb]"
+    ),
 ]
 ConfigOption = Annotated[
     Path | None,
@@ -85,7 +93,7 @@ def run(
     )
     err.print(f"Loading into {settings.safe_db_url}")
     with _progress() as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(name: str, done: int, total: int) -> None:
             if name not in tasks:
@@ -127,9 +135,7 @@ def _print_report(report: LoadReport) -> None:
     for copy in report.copies:
         files = len(copy.files)
         rejected = sum(f.rejected for f in copy.files)
-        out.print(
-            f"{copy.table}: {copy.rows:,} rows from {files:,} file(s), {rejected} rejected"
-        )
+        out.print(f"{copy.table}: {copy.rows:,} rows from {files:,} file(s), {rejected} rejected")
         for stats in copy.files:
             if stats.rejected:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
@@ -140,7 +146,9 @@ def generate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the data into.")],
     songs: Annotated[int, typer.Option(help="Number of song files.")] = 200,
     events: Annotated[int, typer.Option(help="Number of events in the logs.")] = 2_000,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same files.")
+    ] = 42,
 ) -> None:
     """Write synthetic song_data/, log_data/ and log_json_path.json in the source formats."""
     from sparkify_dw.datagen import generate as generate_data

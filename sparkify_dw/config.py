@@ -58,7 +58,7 @@ class Settings:
         """Combine defaults, the config file, the environment and explicit overrides."""
         settings = cls()
         if config_file is not None:
-            settings = replace(settings, **read_config_file(config_file))
+            settings = replace(settings, **read_config_file(config_file))  # type: ignore[arg-type]
         env = os.environ if environ is None else environ
         if env.get(ENV_DB_URL):
             settings = replace(settings, db_url=env[ENV_DB_URL])

@@ -139,9 +139,10 @@ def _integer(low: int, high: int, name: str) -> Converter:
             if not _INT.fullmatch(text):
                 raise ConversionError(ERR_DIGIT, f"Invalid digit, Value '{text}', Type: {name}")
             value = int(text)
-        if not low <= value <= high:
-            raise ConversionError(ERR_DIGIT, f"Overflow, Value '{value}', Type: {name}")
-        return value
+        number: int = value
+        if not low <= number <= high:
+            raise ConversionError(ERR_DIGIT, f"Overflow, Value '{number}', Type: {name}")
+        return number
 
     return convert
 

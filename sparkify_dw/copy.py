@@ -32,8 +32,8 @@ from sparkify_dw.convert import (
 from sparkify_dw.errors import LoadError, SourceError, SparkifyError
 from sparkify_dw.jsonpaths import Path, evaluate, parse_jsonpaths
 from sparkify_dw.jsonread import BadRecord, iter_records
-from sparkify_dw.sql import Analyze
 from sparkify_dw.sources import SourceObject, list_objects, read_text
+from sparkify_dw.sql import Analyze
 
 DEFAULT_BATCH_ROWS = 50_000
 Compression = Literal["gzip", "bzip2"]
@@ -95,14 +95,15 @@ class CopyResult:
     rejects: tuple[Reject, ...] = field(default=())
 
 
-Progress = Callable[[int], None]
+# Called with (bytes read so far, bytes in all files) after each file.
+Progress = Callable[[int, int], None]
 
 
 def copy_into(
     connection: Connection,
     table: Table,
     location: str,
-    options: CopyOptions = CopyOptions(),  # noqa: B008  (frozen, so a shared default is safe)
+    options: CopyOptions = CopyOptions(),
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
@@ -118,10 +119,12 @@ def copy_into(
     paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
     objects = list_objects(location)
     loader = _Loader(table, specs, paths, options, writer, connection, batch_rows)
+    total, done = sum(o.size for o in objects), 0
     for obj in objects:
         loader.load(obj)
+        done += obj.size
         if progress is not None:
-            progress(obj.size)
+            progress(done, total)
     loader.flush()
     connection.execute(Analyze(table))
     return CopyResult(
@@ -170,13 +173,22 @@ class _Loader:
         with obj.open() as raw:
             for item in iter_records(_lines(raw, self.options.compression, obj.url)):
                 if isinstance(item, BadRecord):
-                    self._reject(stats, item.line_number, "", "", item.text, "", ERR_JSON,
-                                 item.reason)
+                    self._reject(
+                        stats, item.line_number, "", "", item.text, "", ERR_JSON, item.reason
+                    )
                     continue
                 if not isinstance(item.value, dict):
                     kind = "array" if isinstance(item.value, list) else "scalar"
-                    self._reject(stats, item.line_number, "", "", item.text, "", ERR_JSON,
-                                 f"a JSON {kind}, not an object, cannot be a record")
+                    self._reject(
+                        stats,
+                        item.line_number,
+                        "",
+                        "",
+                        item.text,
+                        "",
+                        ERR_JSON,
+                        f"a JSON {kind}, not an object, cannot be a record",
+                    )
                     continue
                 row = self._convert(item.value, stats, item.line_number, item.text)
                 if row is None:
@@ -210,15 +222,23 @@ class _Loader:
                     raise ConversionError(ERR_NOT_NULL, "Missing data for not-null field")
             except ConversionError as exc:
                 shown = "" if value is None else raw_text(value)
-                self._reject(stats, line, spec.name, spec.type_name, text, shown, exc.code,
-                             exc.reason)
+                self._reject(
+                    stats, line, spec.name, spec.type_name, text, shown, exc.code, exc.reason
+                )
                 return None
             row.append(converted)
         return tuple(row)
 
     def _reject(
-        self, stats: FileStats, line: int, colname: str, type_name: str, text: str,
-        value: str, code: int, reason: str,
+        self,
+        stats: FileStats,
+        line: int,
+        colname: str,
+        type_name: str,
+        text: str,
+        value: str,
+        code: int,
+        reason: str,
     ) -> None:
         stats.rejected += 1
         self.rejects.append(

@@ -83,8 +83,7 @@ class _Timer:
 
 def count_rows(connection: Connection, tables: tuple[Table, ...] = ALL_TABLES) -> dict[str, int]:
     return {
-        t.name: connection.execute(select(func.count()).select_from(t)).scalar_one()
-        for t in tables
+        t.name: connection.execute(select(func.count()).select_from(t)).scalar_one() for t in tables
     }
 
 

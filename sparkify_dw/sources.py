@@ -28,7 +28,7 @@ class SourceObject:
 
     def open(self) -> BinaryIO:
         try:
-            return open(self.url, "rb")  # noqa: SIM115  (the caller closes it)
+            return open(self.url, "rb")
         except OSError as exc:
             raise SourceError(f"Cannot read {self.url}: {exc.strerror}") from None
 

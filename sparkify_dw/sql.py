@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Sequence, Table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn
-from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -57,10 +57,10 @@ def identity_sequence(column: Column[Any]) -> Sequence:
 
 
 @compiles(CreateColumn, "duckdb")
-def _create_column_duckdb(element: CreateColumn[Any], compiler: DDLCompiler, **kw: Any) -> str:
+def _create_column_duckdb(element: CreateColumn, compiler: DDLCompiler, **kw: Any) -> str:
     column = element.element
     if column.identity is None:
-        return compiler.visit_create_column(element, **kw)  # type: ignore[no-any-return]
+        return compiler.visit_create_column(element, **kw)  # type: ignore[no-untyped-call,no-any-return]
     # The sequence is created just before the table by the DuckDB Alembic impl (migrate.py).
     sequence = compiler.preparer.format_sequence(identity_sequence(column))
     return (

@@ -289,4 +289,3 @@ def star_steps(t: Tables | None = None) -> list[Step]:
         songplays_insert(t),
         time_insert(t),
     ]
-

@@ -72,9 +72,16 @@ def expected_tables(song_data: Path, log_data: Path) -> Expected:
         match = catalogue.get((event["song"], event["artist"], event["length"]))
         plays.setdefault(
             (user_id, event["sessionId"], start),
-            (start, user_id, event["level"], match and match["song_id"],
-             match and match["artist_id"], event["sessionId"], event["location"],
-             event["userAgent"]),
+            (
+                start,
+                user_id,
+                event["level"],
+                match and match["song_id"],
+                match and match["artist_id"],
+                event["sessionId"],
+                event["location"],
+                event["userAgent"],
+            ),
         )
 
     latest: dict[int, dict[str, Any]] = {}
@@ -84,7 +91,8 @@ def expected_tables(song_data: Path, log_data: Path) -> Expected:
         user_id = int(event["userId"])
         current = latest.get(user_id)
         if current is None or (event["ts"], event["itemInSession"]) > (
-            current["ts"], current["itemInSession"]
+            current["ts"],
+            current["itemInSession"],
         ):
             latest[user_id] = event
     users = {
@@ -107,8 +115,13 @@ def expected_tables(song_data: Path, log_data: Path) -> Expected:
             for sid, s in by_song.items()
         },
         artists={
-            (aid, _text(s["artist_name"]), s["artist_location"] or None,
-             s["artist_latitude"], s["artist_longitude"])
+            (
+                aid,
+                _text(s["artist_name"]),
+                s["artist_location"] or None,
+                s["artist_latitude"],
+                s["artist_longitude"],
+            )
             for aid, s in first_song_of_artist.items()
         },
         time={

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
+
 from sparkify_dw.models.base import Base
 from sparkify_dw.models.staging import StagingEvent, StagingSong
 from sparkify_dw.models.star import Artist, Song, Songplay, Time, User
 
-STAGING_TABLES = (StagingEvent.__table__, StagingSong.__table__)
-STAR_TABLES = (
-    Songplay.__table__,
-    User.__table__,
-    Song.__table__,
-    Artist.__table__,
-    Time.__table__,
+STAGING_TABLES: tuple[Table, ...] = tuple(
+    cast(Table, m.__table__) for m in (StagingEvent, StagingSong)
+)
+STAR_TABLES: tuple[Table, ...] = tuple(
+    cast(Table, m.__table__) for m in (Songplay, User, Song, Artist, Time)
 )
 
 __all__ = [

@@ -35,8 +35,14 @@ def _code(column: str, value: Any, **options: Any) -> int:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(112, "112"), (JsonFloat("2.50"), "2.50"), (True, "true"), ("", ""), (None, None),
-     ([1, 2], "[1,2]")],
+    [
+        (112, "112"),
+        (JsonFloat("2.50"), "2.50"),
+        (True, "true"),
+        ("", ""),
+        (None, None),
+        ([1, 2], "[1,2]"),
+    ],
 )
 def test_varchar_takes_numbers_as_their_text(value: Any, expected: str | None) -> None:
     assert _convert("name", value) == expected
@@ -57,8 +63,10 @@ def test_blanks_and_empties_as_null_only_when_asked() -> None:
     assert _convert("name", " ", empty_as_null=True) == " "
 
 
-@pytest.mark.parametrize(("value", "expected"), [(7, 7), ("42", 42), (" -3 ", -3), ("", None),
-                                                 ("  ", None), (None, None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(7, 7), ("42", 42), (" -3 ", -3), ("", None), ("  ", None), (None, None)],
+)
 def test_integers(value: Any, expected: int | None) -> None:
     assert _convert("n", value) == expected
 
@@ -73,8 +81,10 @@ def test_integer_ranges_follow_the_column_type() -> None:
     assert _convert("big", 1541105830796) == 1541105830796
 
 
-@pytest.mark.parametrize(("value", "expected"), [(JsonFloat("246.30812"), 246.30812), (3, 3.0),
-                                                 ("1e3", 1000.0), ("", None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(JsonFloat("246.30812"), 246.30812), (3, 3.0), ("1e3", 1000.0), ("", None)],
+)
 def test_doubles(value: Any, expected: float | None) -> None:
     assert _convert("x", value) == expected
 
@@ -92,8 +102,7 @@ def test_epoch_milliseconds_keep_the_milliseconds() -> None:
 
 
 def test_timestamps_without_timeformat_are_iso_text() -> None:
-    assert _convert("at", "2018-11-01 20:57:10.796") == dt.datetime(2018, 11, 1, 20, 57, 10,
-                                                                     796000)
+    assert _convert("at", "2018-11-01 20:57:10.796") == dt.datetime(2018, 11, 1, 20, 57, 10, 796000)
     assert _code("at", "yesterday") == 1206
     assert _code("at", "soon", timeformat="epochmillisecs") == 1206
 

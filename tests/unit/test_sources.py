@@ -10,8 +10,13 @@ from sparkify_dw.sources import list_objects, read_text
 
 @pytest.fixture
 def bucket(tmp_path: Path) -> Path:
-    for name in ["log_data/2018/11/a.json", "log_data/2018/11/b.json", "log_data_old/x.json",
-                 "log_data/.DS_Store", "song_data/A/A/A/TR1.json"]:
+    for name in [
+        "log_data/2018/11/a.json",
+        "log_data/2018/11/b.json",
+        "log_data_old/x.json",
+        "log_data/.DS_Store",
+        "song_data/A/A/A/TR1.json",
+    ]:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("{}")
@@ -23,14 +28,18 @@ def _names(location: Path | str, root: Path) -> list[str]:
 
 
 def test_a_folder_names_every_file_below_it_in_key_order(bucket: Path) -> None:
-    assert _names(bucket / "log_data", bucket) == ["log_data/2018/11/a.json",
-                                                   "log_data/2018/11/b.json"]
+    assert _names(bucket / "log_data", bucket) == [
+        "log_data/2018/11/a.json",
+        "log_data/2018/11/b.json",
+    ]
 
 
 def test_a_partial_name_is_a_prefix_as_on_s3(bucket: Path) -> None:
     assert _names(f"{bucket}/log_data/2018/11/a", bucket) == ["log_data/2018/11/a.json"]
     assert _names(f"{bucket}/log_d", bucket) == [
-        "log_data/2018/11/a.json", "log_data/2018/11/b.json", "log_data_old/x.json"
+        "log_data/2018/11/a.json",
+        "log_data/2018/11/b.json",
+        "log_data_old/x.json",
     ]
 
 
