@@ -14,7 +14,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection
 
-import sparkify_dw.migrate  # noqa: F401  (registers Alembic's DuckDB implementation)
+import sparkify_dw.migrate
 import sparkify_dw.sql  # noqa: F401  (per-engine compilation of the custom constructs)
 from sparkify_dw.db import redact_url
 from sparkify_dw.models import Base

@@ -33,7 +33,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
+# soft_wrap: an error stays one line however narrow the terminal (or pipe) is
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -116,7 +117,8 @@ def _progress() -> Progress:
 
 
 def _print_report(report: LoadReport) -> None:
-    rows = Table(title=f"Loaded into {report.database}", title_justify="left")
+    out.print(f"Loaded into {report.database}", highlight=False)
+    rows = Table()
     rows.add_column("table")
     rows.add_column("rows", justify="right")
     rows.add_column("added", justify="right")
@@ -124,7 +126,7 @@ def _print_report(report: LoadReport) -> None:
         rows.add_row(count.table, f"{count.after:,}", f"{count.added:+,}")
     out.print(rows)
 
-    steps = Table(title="Steps", title_justify="left")
+    steps = Table()
     steps.add_column("step")
     steps.add_column("seconds", justify="right")
     for step in report.steps:

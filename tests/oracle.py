@@ -118,7 +118,7 @@ def expected_tables(song_data: Path, log_data: Path) -> Expected:
             (
                 aid,
                 _text(s["artist_name"]),
-                s["artist_location"] or None,
+                _text(s["artist_location"]) or None,  # a number (27) loads as text
                 s["artist_latitude"],
                 s["artist_longitude"],
             )

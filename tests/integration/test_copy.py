@@ -15,28 +15,6 @@ from sparkify_dw import CopyOptions, LoadError, StagingEvent, StagingSong, copy_
 
 EVENTS = StagingEvent.__table__
 SONGS = StagingSong.__table__
-JSONPATHS = {
-    "jsonpaths": [
-        "$['artist']",
-        "$['auth']",
-        "$['firstName']",
-        "$['gender']",
-        "$['itemInSession']",
-        "$['lastName']",
-        "$['length']",
-        "$['level']",
-        "$['location']",
-        "$['method']",
-        "$['page']",
-        "$['registration']",
-        "$['sessionId']",
-        "$['song']",
-        "$['status']",
-        "$['ts']",
-        "$['userAgent']",
-        "$['userId']",
-    ]
-}
 
 
 def _event(**fields: object) -> str:
@@ -73,10 +51,8 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def jsonpaths(tmp_path: Path) -> str:
-    path = tmp_path / "log_json_path.json"
-    path.write_text(json.dumps(JSONPATHS))
-    return str(path)
+def jsonpaths(sample_dir: Path) -> str:
+    return str(sample_dir / "log_json_path.json")
 
 
 def _write(folder: Path, name: str, lines: list[str]) -> Path:
@@ -188,10 +164,11 @@ def test_ignorecase_matches_keys_whatever_their_case(
 
 
 def test_a_jsonpaths_file_with_the_wrong_number_of_paths_fails_before_loading(
-    connection: Connection, tmp_path: Path
+    connection: Connection, tmp_path: Path, jsonpaths: str
 ) -> None:
     paths = tmp_path / "paths.json"
-    paths.write_text(json.dumps({"jsonpaths": JSONPATHS["jsonpaths"][:-1]}))
+    expressions = json.loads(Path(jsonpaths).read_text())["jsonpaths"]
+    paths.write_text(json.dumps({"jsonpaths": expressions[:-1]}))
     _write(tmp_path / "logs", "a.json", [_event()])
     with pytest.raises(LoadError, match="17 expressions but staging_events has 18 columns"):
         copy_into(connection, EVENTS, str(tmp_path / "logs"), CopyOptions(jsonpaths=str(paths)))
