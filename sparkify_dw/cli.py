@@ -141,6 +141,12 @@ def _print_report(report: LoadReport) -> None:
         for stats in copy.files:
             if stats.rejected:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
+    if report.rejects:
+        out.print(
+            f"Every rejected record, with file, line and reason: SELECT * FROM load_errors "
+            f"WHERE load_id = '{report.load_id}'",
+            highlight=False,
+        )
 
 
 @app.command()

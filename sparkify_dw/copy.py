@@ -245,7 +245,9 @@ class _Loader:
             Reject(stats.url, line, colname, type_name, text[:1024], value[:1024], code, reason)
         )
         if len(self.rejects) > self.options.max_error:
-            raise LoadError(_too_many(self.table.name, self.rejects, self.options.max_error))
+            raise LoadError(
+                _too_many(self.table.name, self.rejects, self.options.max_error), self.rejects
+            )
 
 
 def _too_many(table: str, rejects: list[Reject], max_error: int) -> str:

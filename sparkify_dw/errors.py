@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class SparkifyError(Exception):
     """A problem the user can fix; the CLI prints its message on one line, with no traceback."""
@@ -20,4 +23,9 @@ class DatabaseError(SparkifyError):
 
 
 class LoadError(SparkifyError):
-    """A COPY rejected more records than MAXERROR allows; nothing was loaded."""
+    """A COPY failed (more bad records than MAXERROR allows, a bad JSONPaths file); nothing
+    was loaded. `rejects` holds the records it rejected (copy.Reject), if any."""
+
+    def __init__(self, message: str, rejects: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.rejects = tuple(rejects)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.engine import Connection
@@ -19,14 +19,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sparkify_dw import migrate
 from sparkify_dw.copy import CopyOptions, CopyResult, Reject, copy_into
 from sparkify_dw.db import check_connection, make_engine, redact_url
-from sparkify_dw.errors import DatabaseError
-from sparkify_dw.models import STAGING_TABLES, STAR_TABLES, StagingEvent, StagingSong
+from sparkify_dw.errors import DatabaseError, LoadError
+from sparkify_dw.models import (
+    STAGING_TABLES,
+    STAR_TABLES,
+    LoadErrorRecord,
+)
+from sparkify_dw.rejects import RejectLog
 from sparkify_dw.transforms import Tables, star_steps
 
 if TYPE_CHECKING:
     from sparkify_dw.config import Settings
 
-ALL_TABLES = (*STAGING_TABLES, *STAR_TABLES)
+ALL_TABLES = (*STAGING_TABLES, *STAR_TABLES, cast(Table, LoadErrorRecord.__table__))
 
 # Called with (step name, bytes done, bytes in all) while a COPY reads its files.
 ProgressCallback = Callable[[str, int, int], None]
@@ -54,6 +59,7 @@ class LoadReport:
     """What a load did: rows per table, what each COPY staged and rejected, time per step."""
 
     database: str  # password masked
+    load_id: str  # the rejects of this load are in load_errors under this id
     copies: tuple[CopyResult, ...]
     tables: tuple[TableCount, ...]
     steps: tuple[StepTiming, ...] = field(default=())
@@ -95,29 +101,34 @@ def stage(
     log_jsonpath: str,
     max_error: int = 0,
     progress: ProgressCallback | None = None,
+    reject_log: RejectLog | None = None,
 ) -> tuple[CopyResult, CopyResult]:
     """Empty the staging tables and COPY the songs (JSON 'auto') and events (JSONPaths) in.
 
-    Runs inside the caller's transaction; a LoadError leaves the rollback to the caller.
+    Runs inside the caller's transaction; a LoadError leaves the rollback to the caller. The
+    rejects go to `load_errors` (through `reject_log`, on a connection of their own).
     """
+    log = reject_log or RejectLog(connection.engine)
     for table in STAGING_TABLES:
         # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
         connection.execute(delete(table))
-    songs = copy_into(
-        connection,
-        StagingSong.__table__,  # type: ignore[arg-type]
-        song_data,
-        CopyOptions(max_error=max_error),
-        progress=_named(progress, "staging_songs"),
-    )
-    events = copy_into(
-        connection,
-        StagingEvent.__table__,  # type: ignore[arg-type]
-        log_data,
-        CopyOptions(jsonpaths=log_jsonpath, max_error=max_error),
-        progress=_named(progress, "staging_events"),
-    )
-    return songs, events
+    events_table, songs_table = STAGING_TABLES
+    copies = []
+    for table, location, options in (
+        (songs_table, song_data, CopyOptions(max_error=max_error)),
+        (events_table, log_data, CopyOptions(jsonpaths=log_jsonpath, max_error=max_error)),
+    ):
+        try:
+            result = copy_into(
+                connection, table, location, options, progress=_named(progress, table.name)
+            )
+        except LoadError as exc:
+            log.record(table.name, exc.rejects)
+            where = f" Every reject: {log.where()}" if exc.rejects else ""
+            raise LoadError(f"{exc}{where}", exc.rejects) from None
+        log.record(table.name, result.rejects)
+        copies.append(result)
+    return copies[0], copies[1]
 
 
 def _named(progress: ProgressCallback | None, name: str) -> Callable[[int, int], None] | None:
@@ -162,6 +173,7 @@ def load(
     timer = _Timer()
     with timer.step("migrate"), _transaction(bind) as connection:
         migrate.upgrade(connection)
+    log = RejectLog(bind if isinstance(bind, Engine) else bind.engine)
     with _transaction(bind) as connection:
         before = count_rows(connection)
         with timer.step("stage"):
@@ -172,12 +184,14 @@ def load(
                 log_jsonpath=log_jsonpath,
                 max_error=max_error,
                 progress=progress,
+                reject_log=log,
             )
         transform(connection, timer)
         after = count_rows(connection)
     url = bind.url if isinstance(bind, Engine) else bind.engine.url
     return LoadReport(
         database=redact_url(url),
+        load_id=log.load_id,
         copies=copies,
         tables=tuple(TableCount(t.name, before[t.name], after[t.name]) for t in ALL_TABLES),
         steps=tuple(timer.steps),

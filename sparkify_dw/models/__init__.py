@@ -7,6 +7,7 @@ from typing import cast
 from sqlalchemy import Table
 
 from sparkify_dw.models.base import Base
+from sparkify_dw.models.load_errors import LoadErrorRecord
 from sparkify_dw.models.staging import StagingEvent, StagingSong
 from sparkify_dw.models.star import Artist, Song, Songplay, Time, User
 
@@ -22,6 +23,7 @@ __all__ = [
     "STAR_TABLES",
     "Artist",
     "Base",
+    "LoadErrorRecord",
     "Song",
     "Songplay",
     "StagingEvent",

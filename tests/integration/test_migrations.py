@@ -18,7 +18,10 @@ from sparkify_dw.migrate import current_revision
 from sparkify_dw.models import Base
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = {"staging_events", "staging_songs", "songplays", "users", "songs", "artists", "time"}
+TABLES = {
+    "staging_events", "staging_songs", "songplays", "users", "songs", "artists", "time",
+    "load_errors",
+}  # fmt: skip
 
 
 def test_upgrade_creates_every_table_and_downgrade_removes_them(engine: Engine) -> None:
@@ -26,7 +29,7 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(engine: Engine) 
         upgrade(connection)
     with engine.connect() as connection:
         assert set(sa.inspect(connection).get_table_names()) >= TABLES
-        assert current_revision(connection) == "0001"
+        assert current_revision(connection) == "0002"
     with engine.begin() as connection:
         downgrade(connection)
     with engine.connect() as connection:
@@ -147,4 +150,4 @@ def test_offline_sql_for_each_engine(url: str, present: list[str], absent: list[
         assert text in result.stdout
     for text in absent:
         assert text not in result.stdout + result.stderr
-    assert result.stdout.count("CREATE TABLE") == 8  # seven tables and alembic_version
+    assert result.stdout.count("CREATE TABLE") == 9  # eight tables and alembic_version

@@ -146,3 +146,48 @@ def test_a_rejected_record_fails_the_load_and_changes_nothing(
         for line in f.read_text().splitlines()
         if line.strip()
     )
+
+
+def test_rejects_are_kept_in_load_errors_even_when_the_load_fails(
+    engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
+    good_lines = first.read_bytes().count(b"\n") + 1
+    (logs / first.name).write_bytes(
+        first.read_bytes() + b'\n{"ts": "yesterday"}\nnot json\n{"ts": 1, "sessionId": "x"}\n'
+    )
+
+    with pytest.raises(LoadError, match="load_errors WHERE load_id") as info:
+        _load(engine, sample_dir, log_data=logs)
+    assert len(info.value.rejects) == 1  # MAXERROR 0: the first reject stops the COPY
+
+    report = load(
+        engine,
+        song_data=str(sample_dir / "song_data"),
+        log_data=str(logs),
+        log_jsonpath=str(sample_dir / "log_json_path.json"),
+        max_error=3,
+    )
+    assert [(r.line_number, r.err_code) for r in report.rejects] == [
+        (good_lines + 1, 1207),
+        (good_lines + 2, 1216),
+        (good_lines + 3, 1207),
+    ]
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT load_id, table_name, filename, line_number, colname, err_code "
+                "FROM load_errors ORDER BY id"
+            )
+        ).all()
+    failed_load, this_load = rows[0][0], report.load_id
+    assert failed_load != this_load
+    assert [tuple(r)[1:] for r in rows] == [
+        ("staging_events", str((logs / first.name).resolve()), good_lines + 1, "ts", 1207),
+        ("staging_events", str((logs / first.name).resolve()), good_lines + 1, "ts", 1207),
+        ("staging_events", str((logs / first.name).resolve()), good_lines + 2, None, 1216),
+        ("staging_events", str((logs / first.name).resolve()), good_lines + 3, "session_id", 1207),
+    ]
+    assert [r[0] for r in rows[1:]] == [this_load] * 3
