@@ -29,7 +29,7 @@ from sparkify_dw.convert import (
     column_specs,
     raw_text,
 )
-from sparkify_dw.errors import LoadError, SourceError, SparkifyError
+from sparkify_dw.errors import LoadError, SourceError
 from sparkify_dw.jsonpaths import Path, evaluate, parse_jsonpaths
 from sparkify_dw.jsonread import BadRecord, iter_records
 from sparkify_dw.sources import SourceObject, list_objects, read_text
@@ -51,6 +51,12 @@ class CopyOptions:
     blanks_as_null: bool = False  # BLANKSASNULL
     empty_as_null: bool = False  # EMPTYASNULL
     compression: Compression | None = None  # GZIP | BZIP2
+    manifest: bool = False  # MANIFEST: the location is a manifest file
+    # Redshift only: the role COPY assumes to read S3, and the bucket's region when it differs
+    iam_role_arn: str | None = None
+    region: str | None = None
+    comp_update: bool = False  # COMPUPDATE OFF: the encodings are declared on the models
+    stat_update: bool = True  # STATUPDATE ON: the transforms join the staging tables
 
     def conversion(self) -> ConversionOptions:
         return ConversionOptions(
@@ -110,11 +116,10 @@ def copy_into(
 ) -> CopyResult:
     """COPY the files at `location` into `table` on the connection's engine."""
     writer = WRITERS.get(connection.dialect.name)
-    if writer is None:
-        raise SparkifyError(
-            f"Staging into {connection.dialect.name} is not supported yet "
-            "(Redshift's COPY arrives with S3 support)"
-        )
+    if writer is None:  # Redshift: the real COPY
+        from sparkify_dw.redshift import copy_into_redshift
+
+        return copy_into_redshift(connection, table, location, options)
     specs = column_specs(table, options.conversion())
     paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
     objects = list_objects(location)

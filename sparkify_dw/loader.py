@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Engine, Table, delete, func, select
@@ -100,6 +100,8 @@ def stage(
     log_data: str,
     log_jsonpath: str,
     max_error: int = 0,
+    iam_role_arn: str | None = None,
+    region: str | None = None,
     progress: ProgressCallback | None = None,
     reject_log: RejectLog | None = None,
 ) -> tuple[CopyResult, CopyResult]:
@@ -113,10 +115,11 @@ def stage(
         # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
         connection.execute(delete(table))
     events_table, songs_table = STAGING_TABLES
+    common = CopyOptions(max_error=max_error, iam_role_arn=iam_role_arn, region=region)
     copies = []
     for table, location, options in (
-        (songs_table, song_data, CopyOptions(max_error=max_error)),
-        (events_table, log_data, CopyOptions(jsonpaths=log_jsonpath, max_error=max_error)),
+        (songs_table, song_data, common),
+        (events_table, log_data, replace(common, jsonpaths=log_jsonpath)),
     ):
         try:
             result = copy_into(
@@ -167,6 +170,8 @@ def load(
     log_data: str,
     log_jsonpath: str,
     max_error: int = 0,
+    iam_role_arn: str | None = None,
+    region: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> LoadReport:
     """Migrate to the latest schema, then stage and transform in one transaction."""
@@ -183,6 +188,8 @@ def load(
                 log_data=log_data,
                 log_jsonpath=log_jsonpath,
                 max_error=max_error,
+                iam_role_arn=iam_role_arn,
+                region=region,
                 progress=progress,
                 reject_log=log,
             )
@@ -209,6 +216,8 @@ def run(settings: Settings, *, progress: ProgressCallback | None = None) -> Load
             log_data=settings.log_data,
             log_jsonpath=settings.log_jsonpath,
             max_error=settings.max_error,
+            iam_role_arn=settings.iam_role_arn,
+            region=settings.region,
             progress=progress,
         )
     except SQLAlchemyError as exc:

@@ -1,0 +1,127 @@
+"""COPY on Redshift: sqlalchemy-redshift's CopyCommand, then the load's count and rejects.
+
+Known traps handled here (spec/copy-semantics.md):
+- redshift_connector sends bind parameters, and COPY does not take them (sqlalchemy-redshift
+  issue 240), so the statement is rendered with its values inline and sent as text.
+- Its docstring says max_error defaults to 100000; Redshift's own default, 0, is passed always.
+- A COPY over MAXERROR aborts the transaction, so its rejects are read from STL_LOAD_ERRORS
+  (SYS_LOAD_ERROR_DETAIL on Serverless) on a second connection, by the session's pid.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Table, column, func, select, table, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy_redshift.commands import Compression, CopyCommand, Format
+
+from sparkify_dw.copy import CopyOptions, CopyResult, FileStats, Reject
+from sparkify_dw.errors import LoadError
+from sparkify_dw.sources import is_s3
+
+_SECRET = re.compile(r"(aws_secret_access_key|token|password)=[^;']*", re.IGNORECASE)
+
+STL_LOAD_ERRORS = table(
+    "stl_load_errors",
+    *(column(c) for c in ("query", "session", "filename", "line_number", "colname", "type",
+                          "raw_line", "raw_field_value", "err_code", "err_reason")),
+)  # fmt: skip
+
+
+def copy_command(target: Table, location: str, options: CopyOptions) -> CopyCommand:
+    """The COPY statement for `target`, with Redshift's defaults made explicit."""
+    if not is_s3(location):
+        raise LoadError(f"Redshift's COPY reads from S3, not from {location}: use s3://…")
+    if options.jsonpaths is not None and not is_s3(options.jsonpaths):
+        raise LoadError(f"Redshift's COPY needs the JSONPaths file on S3, not {options.jsonpaths}")
+    if not options.iam_role_arn:
+        raise LoadError(
+            "Redshift's COPY needs an IAM role that can read the bucket: set [IAM_ROLE] ARN "
+            "in dwh.cfg (or iam_role_arn in Settings)"
+        )
+    path_file = options.jsonpaths or ("auto ignorecase" if options.ignore_case else "auto")
+    return CopyCommand(
+        target,
+        location,
+        iam_role_arns=options.iam_role_arn,
+        format=Format.json,
+        path_file=path_file,
+        compression=Compression(options.compression.upper()) if options.compression else None,
+        time_format=options.timeformat,
+        truncate_columns=options.truncate_columns,
+        blanks_as_null=options.blanks_as_null,
+        empty_as_null=options.empty_as_null,
+        max_error=options.max_error,
+        manifest=options.manifest,
+        region=options.region,
+        comp_update=options.comp_update,
+        stat_update=options.stat_update,
+    )
+
+
+def copy_sql(command: CopyCommand, connection_or_dialect: Any, *, mask: bool = True) -> str:
+    """The COPY as text with its values inline; secrets masked unless `mask` is False."""
+    dialect = getattr(connection_or_dialect, "dialect", connection_or_dialect)
+    sql = str(command.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return _SECRET.sub(r"\1=***", sql) if mask else sql
+
+
+def copy_into_redshift(connection: Connection, target: Table, location: str,
+                       options: CopyOptions) -> CopyResult:  # fmt: skip
+    command = copy_command(target, location, options)
+    pid = connection.execute(select(func.pg_backend_pid())).scalar_one()
+    try:
+        connection.execute(text(copy_sql(command, connection, mask=False)))
+    except DBAPIError as exc:
+        rejects = _rejects(connection, pid, after_failure=True)
+        shown = "; ".join(r.describe() for r in rejects[:3])
+        raise LoadError(
+            f"COPY into {target.name} failed on Redshift: {str(exc.orig).splitlines()[0]} {shown}",
+            rejects,
+        ) from None
+    rows = connection.execute(select(func.pg_last_copy_count())).scalar_one()
+    rejects = _rejects(connection, pid, after_failure=False)
+    files: dict[str, FileStats] = {}
+    for reject in rejects:
+        files.setdefault(reject.filename, FileStats(reject.filename)).rejected += 1
+    return CopyResult(target.name, location, rows, tuple(files.values()), tuple(rejects))
+
+
+def _rejects(connection: Connection, pid: int, *, after_failure: bool) -> list[Reject]:
+    s = STL_LOAD_ERRORS.c
+    last_query = (
+        select(func.max(s.query)).where(s.session == pid).scalar_subquery()
+        if after_failure
+        else select(func.pg_last_copy_id()).scalar_subquery()
+    )
+    query = (
+        select(s.filename, s.line_number, s.colname, s.type, s.raw_line, s.raw_field_value,
+               s.err_code, s.err_reason)
+        .where(s.query == last_query)
+        .order_by(s.filename, s.line_number)
+    )  # fmt: skip
+    if not after_failure:
+        rows = connection.execute(query).all()
+    else:  # the failed COPY aborted this transaction: read on a connection of its own
+        with connection.engine.connect() as other:
+            rows = other.execute(query).all()
+    return [_reject(row) for row in rows]
+
+
+def _reject(row: Any) -> Reject:
+    def clean(value: Any) -> str:
+        return "" if value is None else str(value).strip()  # STL pads its CHAR columns
+
+    return Reject(
+        filename=clean(row.filename),
+        line_number=int(row.line_number),
+        colname=clean(row.colname),
+        type=clean(row.type),
+        raw_line=clean(row.raw_line),
+        raw_field_value=clean(row.raw_field_value),
+        err_code=int(row.err_code),
+        err_reason=clean(row.err_reason),
+    )
