@@ -148,9 +148,16 @@ def test_a_rejected_record_fails_the_load_and_changes_nothing(
     )
 
 
+@pytest.fixture(params=["sample", pytest.param("reference", marks=pytest.mark.reference)])
+def data_dir(request: pytest.FixtureRequest) -> Path:
+    """The bundled sample, and the real Sparkify data where ../shared is present."""
+    return Path(request.getfixturevalue(f"{request.param}_dir"))
+
+
 def test_rejects_are_kept_in_load_errors_even_when_the_load_fails(
-    engine: Engine, sample_dir: Path, tmp_path: Path
+    engine: Engine, data_dir: Path, tmp_path: Path
 ) -> None:
+    sample_dir = data_dir
     logs = tmp_path / "logs"
     logs.mkdir()
     first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
@@ -170,6 +177,7 @@ def test_rejects_are_kept_in_load_errors_even_when_the_load_fails(
         log_jsonpath=str(sample_dir / "log_json_path.json"),
         max_error=3,
     )
+    assert report.rows("staging_events") == good_lines  # every good record still loads
     assert [(r.line_number, r.err_code) for r in report.rejects] == [
         (good_lines + 1, 1207),
         (good_lines + 2, 1216),
