@@ -141,6 +141,8 @@ def _print_report(report: LoadReport) -> None:
         for stats in copy.files:
             if stats.rejected:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
+        for warning in copy.warnings:
+            err.print(f"[yellow]warning:[/] {copy.table}: {warning}")
     if report.rejects:
         out.print(
             f"Every rejected record, with file, line and reason: SELECT * FROM load_errors "

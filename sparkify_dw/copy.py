@@ -99,6 +99,7 @@ class CopyResult:
     rows: int
     files: tuple[FileStats, ...]
     rejects: tuple[Reject, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
 
 # Called with (bytes read so far, bytes in all files) after each file.
@@ -123,6 +124,7 @@ def copy_into(
     specs = column_specs(table, options.conversion())
     paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
     objects = list_objects(location)
+    warnings = _jsonpaths_among_data(options, objects)
     loader = _Loader(table, specs, paths, options, writer, connection, batch_rows)
     total, done = sum(o.size for o in objects), 0
     for obj in objects:
@@ -138,7 +140,21 @@ def copy_into(
         rows=sum(f.rows for f in loader.files),
         files=tuple(loader.files),
         rejects=tuple(loader.rejects),
+        warnings=warnings,
     )
+
+
+def _jsonpaths_among_data(options: CopyOptions, objects: list[SourceObject]) -> tuple[str, ...]:
+    """Redshift loads a JSONPaths file kept under the data prefix as data: say so."""
+    if options.jsonpaths is None:
+        return ()
+    (paths_file,) = list_objects(options.jsonpaths)[:1]
+    if any(obj.url == paths_file.url for obj in objects):
+        return (
+            f"the JSONPaths file {paths_file.url} lies under the data location and is loaded "
+            "as data too (as Redshift does): keep it outside the data prefix",
+        )
+    return ()
 
 
 def _jsonpaths(options: CopyOptions, columns: int, table: Table) -> list[Path]:

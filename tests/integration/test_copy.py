@@ -217,3 +217,21 @@ def test_batches_smaller_than_the_input_give_the_same_rows(
         connection,
         "SELECT min(item_in_session), max(item_in_session), count(*) FROM staging_events",
     ) == [(0, 24, 25)]
+
+
+def test_a_jsonpaths_file_under_the_data_prefix_is_loaded_as_data_with_a_warning(
+    connection: Connection, tmp_path: Path, jsonpaths: str
+) -> None:
+    logs = tmp_path / "logs"
+    _write(logs, "a.json", [_event()])
+    inside = logs / "log_json_path.json"
+    inside.write_text(Path(jsonpaths).read_text())
+    with connection.begin():
+        result = copy_into(
+            connection, EVENTS, str(logs), CopyOptions(jsonpaths=str(inside), max_error=1)
+        )
+    assert result.rows == 1
+    assert [(r.filename, r.err_code, r.colname) for r in result.rejects] == [
+        (str(inside.resolve()), 1213, "ts")  # its keys match no path: ts is NULL
+    ]
+    assert "loaded as data too" in result.warnings[0]
