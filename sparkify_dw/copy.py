@@ -32,7 +32,7 @@ from sparkify_dw.convert import (
 from sparkify_dw.errors import LoadError, SourceError
 from sparkify_dw.jsonpaths import Path, evaluate, parse_jsonpaths
 from sparkify_dw.jsonread import BadRecord, iter_records
-from sparkify_dw.sources import SourceObject, list_objects, read_text
+from sparkify_dw.sources import SourceObject, list_objects, read_objects, read_text
 from sparkify_dw.sql import Analyze
 
 DEFAULT_BATCH_ROWS = 50_000
@@ -123,12 +123,13 @@ def copy_into(
         return copy_into_redshift(connection, table, location, options)
     specs = column_specs(table, options.conversion())
     paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
-    objects = list_objects(location)
+    objects = list_objects(location, manifest=options.manifest)
     warnings = _jsonpaths_among_data(options, objects)
     loader = _Loader(table, specs, paths, options, writer, connection, batch_rows)
     total, done = sum(o.size for o in objects), 0
-    for obj in objects:
-        loader.load(obj)
+    # Fetched ahead concurrently (S3 round trips overlap), in order, memory bounded.
+    for obj, stream in read_objects(objects):
+        loader.load(obj, stream)
         done += obj.size
         if progress is not None:
             progress(done, total)
@@ -188,10 +189,10 @@ class _Loader:
         self.files: list[FileStats] = []
         self.rejects: list[Reject] = []
 
-    def load(self, obj: SourceObject) -> None:
+    def load(self, obj: SourceObject, stream: BinaryIO) -> None:
         stats = FileStats(obj.url)
         self.files.append(stats)
-        with obj.open() as raw:
+        with stream as raw:
             for item in iter_records(_lines(raw, self.options.compression, obj.url)):
                 if isinstance(item, BadRecord):
                     self._reject(

@@ -1,32 +1,76 @@
-"""Where the source files are: list them and open them. No SQL here.
+"""Where the source files are: list them, read them (ahead, in order). No SQL here.
 
-Local paths follow the layout of the S3 bucket. Which files a location names:
-- an existing folder: every file below it, recursively (hidden files such as .DS_Store skipped);
-- an existing file: that file;
-- anything else: Redshift's prefix rule, every file whose path starts with the location
-  (`…/log_data/2018/11/2018-11-0` names the first nine days).
-Files come in path order, as S3 lists keys. `s3://` locations arrive with S3 support (issue 3).
+A location is a local path or an `s3://bucket/prefix`; which objects it names follows Redshift:
+- `s3://bucket/prefix`: every object whose key starts with the prefix (`log_data` also names
+  `log_data_old/x.json`), in key order; zero-byte "folder" keys ending in `/` are skipped;
+- an existing local folder: every file below it, recursively (hidden files such as .DS_Store
+  skipped); an existing local file: that file;
+- any other local path: the prefix rule, every file whose path starts with it
+  (`…/log_data/2018/11/2018-11-0` names the first nine days);
+- with `manifest=True`, the location is a Redshift manifest (`{"entries": [{"url": …,
+  "mandatory": true}]}`, local or on S3) and names its entries in its order: a file listed
+  twice is read twice, a missing mandatory entry is an error, a missing optional one skipped.
+Naming no object at all is an error, never an empty load. `read_objects` reads a list of
+objects ahead on a thread pool, in order, holding at most a byte budget in memory.
+
+S3 goes through boto3 with its own credential chain, region and endpoint settings
+(AWS_PROFILE, AWS_ENDPOINT_URL, …), one client per process. Every failure is a SourceError
+with one line that names the object and never carries a credential.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
-from collections.abc import Iterator
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sparkify_dw.errors import SourceError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+    from botocore.response import StreamingBody
+    from mypy_boto3_s3 import S3Client
+
+MiB = 1024 * 1024
+SMALL_OBJECT_BYTES = 16 * MiB  # read whole into memory; larger objects are streamed
+PREFETCH_BYTES = 64 * MiB  # read_objects' default budget for objects read ahead
+CONNECT_TIMEOUT = 5  # seconds; a refused connection fails at once, a silent host after this
+READ_TIMEOUT = 60
+MAX_ATTEMPTS = 3  # in all, when the user configures no retries of their own
+POOL_CONNECTIONS = 32
+
+# S3 error codes (ClientError) by what they mean to the user.
+_REFUSED = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "TokenRefreshRequired",
+    "InvalidClientTokenId",
+}
+_DENIED = {"AccessDenied", "403", "AllAccessDisabled", "AccountProblem"}
+_MISSING = {"NoSuchKey", "404", "NotFound"}
 
 
 @dataclass(frozen=True)
 class SourceObject:
-    """One file to load: `url` is what reports and load errors show as its name."""
+    """One object to load: `url` (a local path or s3://bucket/key) names it in reports."""
 
     url: str
     size: int
 
     def open(self) -> BinaryIO:
+        """The content: objects up to SMALL_OBJECT_BYTES from S3 in memory, else a stream."""
+        if is_s3(self.url):
+            return _open_s3(self.url)
         try:
             return open(self.url, "rb")
         except OSError as exc:
@@ -37,10 +81,111 @@ def is_s3(location: str) -> bool:
     return location.startswith("s3://")
 
 
-def list_objects(location: str) -> list[SourceObject]:
-    """The files a location names, in path order; a clear error when there are none."""
+def list_objects(location: str, *, manifest: bool = False) -> list[SourceObject]:
+    """The objects a location (or the manifest at it) names; a clear error when there are none."""
+    if manifest:
+        return _manifest_objects(location)
+    objects = _list_s3(location) if is_s3(location) else _list_local(location)
+    if not objects:
+        kind = "objects" if is_s3(location) else "files"
+        raise SourceError(f"No {kind} found at {location}")
+    return objects
+
+
+def read_text(location: str) -> str:
+    """A small text file (a JSONPaths file, a manifest) in full; on S3 the exact key."""
     if is_s3(location):
-        raise SourceError(f"{location}: s3:// locations are not supported yet; use a local folder")
+        stream = _open_s3(location, gone=f"No such S3 object: {location}")
+    else:
+        objects = list_objects(location)
+        if len(objects) != 1:
+            raise SourceError(f"{location} names {len(objects)} files; expected exactly one")
+        stream = objects[0].open()
+    with stream:
+        try:
+            return stream.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"{location} is not UTF-8 text: {exc.reason}") from None
+
+
+def read_objects(
+    objects: Iterable[SourceObject],
+    *,
+    max_workers: int = 8,
+    max_prefetch_bytes: int = PREFETCH_BYTES,
+) -> Iterator[tuple[SourceObject, BinaryIO]]:
+    """Each object with its content, in the input order, read ahead on `max_workers` threads.
+
+    Objects up to SMALL_OBJECT_BYTES are read ahead into memory while what is held stays within
+    `max_prefetch_bytes` (one object at a time when a single one is larger); bigger objects are
+    opened as streams when their turn comes. Close each stream you are given.
+    """
+    if max_workers < 1 or max_prefetch_bytes < 0:
+        raise ValueError("max_workers must be at least 1 and max_prefetch_bytes not negative")
+    with ThreadPoolExecutor(max_workers, thread_name_prefix="sparkify-read") as pool:
+        ahead = _ReadAhead(iter(objects), pool, 4 * max_workers, max_prefetch_bytes)
+        try:
+            yield from ahead
+        finally:
+            ahead.cancel()
+
+
+class _ReadAhead:
+    """The queue behind read_objects: futures in input order, within a byte budget."""
+
+    def __init__(
+        self,
+        objects: Iterator[SourceObject],
+        pool: ThreadPoolExecutor,
+        max_ahead: int,
+        budget: int,
+    ) -> None:
+        self.objects, self.pool, self.max_ahead, self.budget = objects, pool, max_ahead, budget
+        self.upcoming = next(objects, None)
+        self.queue: deque[tuple[SourceObject, Future[BinaryIO] | None]] = deque()
+        self.held = 0  # bytes read ahead (or being read) and not yet handed back
+
+    def __iter__(self) -> Iterator[tuple[SourceObject, BinaryIO]]:
+        while self._fill():
+            obj, future = self.queue.popleft()
+            yield obj, (obj.open() if future is None else future.result())
+            if future is not None:
+                self.held -= obj.size  # the caller is done with it
+
+    def _fill(self) -> bool:
+        while self.upcoming is not None and len(self.queue) < self.max_ahead:
+            obj = self.upcoming
+            if obj.size > SMALL_OBJECT_BYTES:
+                self.queue.append((obj, None))
+            elif self.held + obj.size <= self.budget or not self.queue:
+                self.held += obj.size
+                self.queue.append((obj, self.pool.submit(_fetch, obj)))
+            else:
+                break
+            self.upcoming = next(self.objects, None)
+        return bool(self.queue)
+
+    def cancel(self) -> None:
+        for _, future in self.queue:
+            if future is not None:
+                future.cancel()
+
+
+def _fetch(obj: SourceObject) -> BinaryIO:
+    stream = obj.open()
+    if isinstance(stream, io.BytesIO) or is_s3(obj.url):
+        return stream
+    with stream:
+        try:
+            return io.BytesIO(stream.read())
+        except OSError as exc:
+            raise SourceError(f"Cannot read {obj.url}: {exc.strerror}") from None
+
+
+# Local files ------------------------------------------------------------------------------
+
+
+def _list_local(location: str) -> list[SourceObject]:
     path = Path(location).expanduser()
     if path.is_file():
         files = [path]
@@ -51,8 +196,6 @@ def list_objects(location: str) -> list[SourceObject]:
         if not parent.is_dir():
             raise SourceError(f"No such file or folder: {location}")
         files = sorted(f for f in _walk(parent) if str(f).startswith(str(path)))
-    if not files:
-        raise SourceError(f"No files found at {location}")
     return [SourceObject(url=str(f.resolve()), size=f.stat().st_size) for f in files]
 
 
@@ -64,13 +207,252 @@ def _walk(folder: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def read_text(location: str) -> str:
-    """A small text file (e.g. the JSONPaths file) in full."""
-    objects = list_objects(location)
-    if len(objects) != 1:
-        raise SourceError(f"{location} names {len(objects)} files; expected exactly one")
-    with objects[0].open() as stream:
+def _stat_local(url: str) -> SourceObject | None:
+    path = Path(url).expanduser()
+    if path.is_file():
+        return SourceObject(url=str(path.resolve()), size=path.stat().st_size)
+    if path.exists():
+        raise SourceError(f"{url} is a folder, not a file")
+    return None
+
+
+# Manifests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    url: str
+    mandatory: bool
+
+
+def _manifest_objects(location: str) -> list[SourceObject]:
+    entries = _parse_manifest(read_text(location), location)
+    urls = list(dict.fromkeys(e.url for e in entries))
+    with ThreadPoolExecutor(min(16, len(urls)), thread_name_prefix="sparkify-stat") as pool:
+        found = dict(zip(urls, pool.map(_stat, urls), strict=True))
+    objects = []
+    for entry in entries:
+        obj = found[entry.url]
+        if obj is None and entry.mandatory:
+            raise SourceError(f"Manifest {location}: mandatory file {entry.url} does not exist")
+        if obj is not None:
+            objects.append(obj)
+    if not objects:
+        raise SourceError(f"No objects found: every file in manifest {location} is missing")
+    return objects
+
+
+def _stat(url: str) -> SourceObject | None:
+    """The object at exactly `url`, or None when there is none."""
+    if not is_s3(url):
+        return _stat_local(url)
+    bucket, key = _split_key(url)
+    try:
+        with _s3_errors(url):
+            head = s3_client().head_object(Bucket=bucket, Key=key)
+    except _Missing:
+        return None
+    return SourceObject(url=url, size=head["ContentLength"])
+
+
+def _parse_manifest(text: str, location: str) -> list[_Entry]:
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"Manifest {location} is not valid JSON: {exc.msg} (line {exc.lineno})"
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("entries"), list):
+        raise SourceError(f'Manifest {location} must be a JSON object with an "entries" list')
+    if not manifest["entries"]:
+        raise SourceError(f"Manifest {location} lists no files")
+    return [_entry(item, n, location) for n, item in enumerate(manifest["entries"], start=1)]
+
+
+def _entry(item: Any, number: int, location: str) -> _Entry:
+    where = f"Manifest {location}, entry {number}"
+    if not isinstance(item, dict):
+        raise SourceError(f'{where}: expected an object like {{"url": "s3://…"}}')
+    url, mandatory, meta = item.get("url"), item.get("mandatory", False), item.get("meta", {})
+    if not isinstance(url, str) or not url:
+        raise SourceError(f'{where}: "url" must be a non-empty string')
+    if not isinstance(mandatory, bool):
+        raise SourceError(f'{where}: "mandatory" must be true or false')
+    length = meta.get("content_length", 0) if isinstance(meta, dict) else None
+    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+        raise SourceError(f'{where}: "meta" must be an object with a byte count "content_length"')
+    return _Entry(url, mandatory)
+
+
+# S3 ---------------------------------------------------------------------------------------
+
+_client_lock = threading.Lock()
+_client: S3Client | None = None
+
+
+def s3_client() -> S3Client:
+    """The process's S3 client, made on first use from the environment boto3 reads."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = _new_client()
+        return _client
+
+
+def reset_s3_client() -> None:
+    """Forget the client, so the next use reads the environment again (tests, new profile)."""
+    global _client
+    with _client_lock:
+        _client = None
+
+
+def _new_client() -> S3Client:
+    import boto3
+    import botocore.session
+    from botocore.config import Config
+
+    with _s3_errors("S3"):
+        core = botocore.session.get_session()
+        own_retries = bool(os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS"))
+        scoped = core.get_scoped_config()
+        own_retries = own_retries or "retry_mode" in scoped or "max_attempts" in scoped
+        config = Config(
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            max_pool_connections=POOL_CONNECTIONS,
+        )
+        if not own_retries:  # else the user's AWS_RETRY_MODE / AWS_MAX_ATTEMPTS / profile
+            config = config.merge(
+                Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS})
+            )
         try:
-            return stream.read().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{location} is not UTF-8 text: {exc.reason}") from None
+            return boto3.session.Session(botocore_session=core).client("s3", config=config)
+        except ValueError as exc:  # e.g. a malformed AWS_ENDPOINT_URL
+            raise SourceError(f"Cannot set up the S3 client: {exc}") from None
+
+
+def _split(url: str) -> tuple[str, str]:
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise SourceError(f"Malformed S3 URL {url!r}: expected s3://bucket/key")
+    return bucket, key
+
+
+def _split_key(url: str) -> tuple[str, str]:
+    bucket, key = _split(url)
+    if not key:
+        raise SourceError(f"{url} names a bucket, not an object: expected s3://bucket/key")
+    return bucket, key
+
+
+def _list_s3(location: str) -> list[SourceObject]:
+    bucket, prefix = _split(location)
+    pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    objects = []
+    with _s3_errors(location):
+        for page in pages:
+            for item in page.get("Contents", []):
+                key, size = item["Key"], item.get("Size", 0)
+                if not (key.endswith("/") and size == 0):  # a console "folder"
+                    objects.append(SourceObject(url=f"s3://{bucket}/{key}", size=size))
+    return sorted(objects, key=lambda o: o.url)  # key order, also for directory buckets
+
+
+def _open_s3(url: str, gone: str | None = None) -> BinaryIO:
+    bucket, key = _split_key(url)
+    with _s3_errors(url, gone or f"{url} was listed but no longer exists"):
+        response = s3_client().get_object(Bucket=bucket, Key=key)
+    if response["ContentLength"] > SMALL_OBJECT_BYTES:
+        return io.BufferedReader(_S3Stream(response["Body"], url), buffer_size=MiB)
+    with _s3_errors(url), response["Body"] as body:
+        return io.BytesIO(body.read())
+
+
+class _S3Stream(io.RawIOBase):
+    """A get_object body whose read failures are SourceErrors."""
+
+    def __init__(self, body: StreamingBody, url: str) -> None:
+        self.body, self.url = body, url
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        with _s3_errors(self.url):
+            data = self.body.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.body.close()
+        super().close()
+
+
+class _Missing(SourceError):
+    """No object at that key (a SourceError with the caller's words for it)."""
+
+
+@contextmanager
+def _s3_errors(url: str, gone: str | None = None) -> Iterator[None]:
+    """Turn botocore's exceptions into one-line SourceErrors that carry no credentials."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionError,
+        CredentialRetrievalError,
+        HTTPClientError,
+        NoCredentialsError,
+        ParamValidationError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    try:
+        yield
+    except ClientError as exc:
+        raise _client_error(exc.response, url, gone) from None
+    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError) as exc:
+        raise SourceError(
+            f"No usable AWS credentials to read {url} ({type(exc).__name__}): set AWS_PROFILE "
+            "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an IAM role"
+        ) from None
+    except ProfileNotFound as exc:
+        raise SourceError(f"{exc}: check AWS_PROFILE") from None
+    except ConnectionError as exc:
+        raise SourceError(
+            f"Cannot reach the S3 endpoint {_endpoint()} to read {url} ({type(exc).__name__}): "
+            "check the network and AWS_ENDPOINT_URL"
+        ) from None
+    except HTTPClientError as exc:  # a read timeout, a connection dropped mid-object
+        raise SourceError(
+            f"The connection to S3 broke while reading {url} ({type(exc).__name__})"
+        ) from None
+    except ParamValidationError as exc:
+        detail = str(exc).splitlines()[-1].split(": ")[0]  # e.g. Invalid bucket name "a_b"
+        raise SourceError(f"Invalid S3 location {url}: {detail}") from None
+    except BotoCoreError as exc:
+        raise SourceError(f"Cannot read {url}: {str(exc).splitlines()[0]}") from None
+
+
+def _client_error(response: Any, url: str, gone: str | None) -> SourceError:
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code == "NoSuchBucket":
+        return SourceError(f"S3 bucket {_split(url)[0]} does not exist (reading {url})")
+    if code in _MISSING:
+        return _Missing(gone or f"No such S3 object: {url}")
+    if code in _REFUSED:
+        return SourceError(
+            f"S3 refused the AWS credentials ({code}) reading {url}: check AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if code in _DENIED:
+        return SourceError(f"Access denied to {url}: the AWS credentials in use may not read it")
+    return SourceError(f"S3 refused to read {url}: {code or 'error'} (HTTP {status})")
+
+
+def _endpoint() -> str:
+    endpoint = _client.meta.endpoint_url if _client is not None else "S3"
+    scheme, _, rest = endpoint.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}" if rest else endpoint  # no user:password@
