@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Final
 
 import boto3
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from sparkify_dw import sources
 
@@ -191,3 +193,14 @@ def set_moto_auth(endpoint: str, enabled: bool) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.load(response)["status"] == "ok"
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to a database migrated to the latest schema."""
+    from sparkify_dw import upgrade
+
+    with engine.begin() as conn:
+        upgrade(conn)
+    with engine.connect() as conn:
+        yield conn

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import run_module
 from tests.oracle import actual_tables, expected_tables
 
 
 def sparkify(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"}
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "sparkify_dw", *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_module("sparkify_dw", *args, cwd=cwd, env=env)
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:

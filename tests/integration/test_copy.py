@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from sparkify_dw import CopyOptions, LoadError, StagingEvent, StagingSong, copy_into, upgrade
+from sparkify_dw import CopyOptions, LoadError, StagingEvent, StagingSong, copy_into
 
 EVENTS = StagingEvent.__table__
 SONGS = StagingSong.__table__
@@ -40,14 +38,6 @@ def _event(**fields: object) -> str:
     }
     event.update(fields)
     return json.dumps(event)
-
-
-@pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.begin() as conn:
-        upgrade(conn)
-    with engine.connect() as conn:
-        yield conn
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from sqlalchemy import Engine
 from sparkify_dw import downgrade, upgrade
 from sparkify_dw.migrate import current_revision
 from sparkify_dw.models import Base
+from tests.helpers import run_module
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -85,18 +84,8 @@ def test_songplay_id_is_generated_by_the_database(engine: Engine) -> None:
 
 
 def _alembic(*args: str, db_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"}
-    if db_url is not None:
-        env["SPARKIFY_DB_URL"] = db_url
-    return subprocess.run(
-        [sys.executable, "-m", "alembic", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = {"SPARKIFY_DB_URL": db_url} if db_url is not None else None
+    return run_module("alembic", *args, cwd=REPO, env=env, timeout=120)
 
 
 def test_alembic_command_line_upgrades_and_downgrades_a_duckdb_file(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from sparkify_dw import CopyOptions, StagingEvent, copy_into, load, sources, upgrade
+from sparkify_dw import CopyOptions, StagingEvent, copy_into, load, sources
 from sparkify_dw.errors import SourceError
 from sparkify_dw.sources import SourceObject, list_objects, read_objects, read_text
 from tests.integration.conftest import ACCESS_KEY, REGION, SECRET_KEY, Bucket, set_moto_auth
@@ -147,14 +147,6 @@ def test_a_malformed_manifest_is_a_clear_error(s3: Bucket, text: str, message: s
 
 
 # Reading ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.begin() as conn:
-        upgrade(conn)
-    with engine.connect() as conn:
-        yield conn
 
 
 def test_gzip_objects_copy_as_their_plain_files_do(
