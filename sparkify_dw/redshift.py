@@ -11,9 +11,10 @@ Known traps handled here (spec/copy-semantics.md):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, column, func, select, table, text
+from sqlalchemy import Select, Table, column, func, literal, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy_redshift.commands import Compression, CopyCommand, Format
@@ -24,11 +25,57 @@ from sparkify_dw.sources import is_s3
 
 _SECRET = re.compile(r"(aws_secret_access_key|token|password)=[^;']*", re.IGNORECASE)
 
-STL_LOAD_ERRORS = table(
-    "stl_load_errors",
-    *(column(c) for c in ("query", "session", "filename", "line_number", "colname", "type",
-                          "raw_line", "raw_field_value", "err_code", "err_reason")),
+REJECT_FIELDS = ("filename", "line_number", "colname", "type", "raw_line", "raw_field_value",
+                 "err_code", "err_reason")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    """A system view of load errors, with its column for each of Reject's fields."""
+
+    name: str
+    query: str
+    session: str
+    fields: dict[str, str | None]  # Reject field -> the view's column (None: not kept there)
+
+    def select(self, query_id: Any) -> Select[Any]:
+        view = table(self.name, *(column(c) for c in self.columns()))
+        return (
+            select(
+                *(view.c[c].label(f) if c else literal("").label(f) for f, c in self.fields.items())
+            )
+            .where(view.c[self.query] == query_id)
+            .order_by(
+                view.c[self.fields["filename"] or ""], view.c[self.fields["line_number"] or ""]
+            )
+        )
+
+    def last_query(self, pid: int) -> Any:
+        view = table(self.name, column(self.query), column(self.session))
+        return select(func.max(view.c[self.query])).where(view.c[self.session] == pid)
+
+    def columns(self) -> list[str]:
+        return [self.query, self.session, *(c for c in self.fields.values() if c)]
+
+
+# Provisioned clusters: STL_LOAD_ERRORS (Database Developer Guide, "STL_LOAD_ERRORS").
+STL_LOAD_ERRORS = ErrorView("stl_load_errors", "query", "session", {f: f for f in REJECT_FIELDS})
+# Serverless has no STL tables: SYS_LOAD_ERROR_DETAIL, which keeps no raw line or value.
+SYS_LOAD_ERROR_DETAIL = ErrorView(
+    "sys_load_error_detail",
+    "query_id",
+    "session_id",
+    {
+        "filename": "file_name", "line_number": "line_number", "colname": "column_name",
+        "type": "column_type", "raw_line": None, "raw_field_value": None,
+        "err_code": "error_code", "err_reason": "error_message",
+    },
 )  # fmt: skip
+
+
+def error_view(host: str | None) -> ErrorView:
+    """SYS_LOAD_ERROR_DETAIL on Redshift Serverless, STL_LOAD_ERRORS on a cluster."""
+    return SYS_LOAD_ERROR_DETAIL if ".redshift-serverless." in (host or "") else STL_LOAD_ERRORS
 
 
 def copy_command(target: Table, location: str, options: CopyOptions) -> CopyCommand:
@@ -91,24 +138,14 @@ def copy_into_redshift(connection: Connection, target: Table, location: str,
 
 
 def _rejects(connection: Connection, pid: int, *, after_failure: bool) -> list[Reject]:
-    s = STL_LOAD_ERRORS.c
-    last_query = (
-        select(func.max(s.query)).where(s.session == pid).scalar_subquery()
-        if after_failure
-        else select(func.pg_last_copy_id()).scalar_subquery()
-    )
-    query = (
-        select(s.filename, s.line_number, s.colname, s.type, s.raw_line, s.raw_field_value,
-               s.err_code, s.err_reason)
-        .where(s.query == last_query)
-        .order_by(s.filename, s.line_number)
-    )  # fmt: skip
+    view = error_view(connection.engine.url.host)
     if not after_failure:
-        rows = connection.execute(query).all()
-    else:  # the failed COPY aborted this transaction: read on a connection of its own
-        with connection.engine.connect() as other:
-            rows = other.execute(query).all()
-    return [_reject(row) for row in rows]
+        query_id = select(func.pg_last_copy_id()).scalar_subquery()
+        return [_reject(row) for row in connection.execute(view.select(query_id))]
+    # The failed COPY aborted this transaction: read on a connection of its own.
+    with connection.engine.connect() as other:
+        query_id = view.last_query(pid).scalar_subquery()
+        return [_reject(row) for row in other.execute(view.select(query_id))]
 
 
 def _reject(row: Any) -> Reject:

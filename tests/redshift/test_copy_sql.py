@@ -89,3 +89,31 @@ def test_what_redshift_cannot_do_is_a_clear_error(
 ) -> None:
     with pytest.raises(LoadError, match=message):
         copy_command(StagingEvent.__table__, location, CopyOptions(**options))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("host", "view", "reads"),
+    [
+        ("sparkify.abc.us-west-2.redshift.amazonaws.com", "stl_load_errors", "raw_line"),
+        ("wg.123.us-west-2.redshift-serverless.amazonaws.com", "sys_load_error_detail",
+         "error_message"),
+    ],
+)  # fmt: skip
+def test_rejects_are_read_from_the_system_view_of_the_deployment(
+    host: str, view: str, reads: str
+) -> None:
+    import sqlalchemy as sa
+
+    from sparkify_dw.redshift import error_view
+
+    chosen = error_view(host)
+    for query in (
+        chosen.select(sa.func.pg_last_copy_id()),
+        chosen.select(chosen.last_query(42).scalar_subquery()),
+    ):
+        sql = " ".join(
+            str(query.compile(dialect=DIALECT, compile_kwargs={"literal_binds": True})).split()
+        )
+        assert f"FROM {view}" in sql
+        assert reads in sql
+        _parses_as_redshift(sql)
