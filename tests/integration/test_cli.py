@@ -98,6 +98,10 @@ def test_a_config_file_sets_the_locations_and_flags_win(tmp_path: Path, sample_d
             ["Cannot connect to postgresql+psycopg://postgres:***@127.0.0.1:9/x"],
         ),
         (["--max-error", "-1"], ["max_error must be 0 or more"]),
+        (
+            ["--db", "redshift+redshift_connector://awsuser:hunter2@127.0.0.1:9/dev"],
+            ["Cannot connect to redshift+redshift_connector://awsuser:***@127.0.0.1:9/dev"],
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_1(
