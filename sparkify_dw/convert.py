@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Table
 from sqlalchemy import types as sqltypes
 
+from sparkify_dw.jsonread import JsonFloat
+
 # STL_LOAD_ERRORS codes (Amazon Redshift Database Developer Guide, "Load error reference").
 ERR_LENGTH = 1204
 ERR_TIMESTAMP = 1206
@@ -101,7 +103,19 @@ def raw_text(value: Any) -> str:
 
 
 def _varchar(length: int | None, options: ConversionOptions) -> Converter:
+    plain = not (options.empty_as_null or options.blanks_as_null)
+    limit = length if length is not None else float("inf")
+
     def convert(value: Any) -> str | None:
+        # Fast path for the common case: plain ASCII text that fits (bytes == characters).
+        if (
+            plain
+            and type(value) is str
+            and value.isascii()
+            and len(value) <= limit
+            and "\x00" not in value
+        ):
+            return value
         if value is None:
             return None
         text = raw_text(value) if not isinstance(value, bool) else ("true" if value else "false")
@@ -128,6 +142,8 @@ def _varchar(length: int | None, options: ConversionOptions) -> Converter:
 
 def _integer(low: int, high: int, name: str) -> Converter:
     def convert(value: Any) -> int | None:
+        if type(value) is int and low <= value <= high:  # fast path: a JSON integer in range
+            return value
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | str):
@@ -148,6 +164,11 @@ def _integer(low: int, high: int, name: str) -> Converter:
 
 
 def _float(value: Any) -> float | None:
+    if type(value) is JsonFloat:  # fast path: the decoder already checked the number's syntax
+        result = float(value)
+        if result not in (float("inf"), float("-inf")):
+            return result
+        raise ConversionError(ERR_FLOAT, f"Overflow, Value '{value}', Type: FLOAT8")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):

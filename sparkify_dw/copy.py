@@ -186,6 +186,9 @@ class _Loader:
         self.table, self.specs, self.paths, self.options = table, specs, paths, options
         self.writer, self.connection, self.batch_rows = writer, connection, batch_rows
         self.batch: list[Row] = []
+        self.keys: list[str] | None = None
+        if paths is not None and all(len(p) == 1 and isinstance(p[0], str) for p in paths):
+            self.keys = [str(p[0]) for p in paths]
         self.files: list[FileStats] = []
         self.rejects: list[Reject] = []
 
@@ -226,6 +229,8 @@ class _Loader:
             self.batch = []
 
     def _values(self, record: dict[str, Any]) -> list[Any]:
+        if self.keys is not None:  # every JSONPath is a plain $['key']: a dict lookup each
+            return [record.get(key) for key in self.keys]
         if self.paths is not None:
             return [evaluate(record, path) for path in self.paths]
         if self.options.ignore_case:

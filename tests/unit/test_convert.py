@@ -115,3 +115,12 @@ def test_booleans() -> None:
 
 def test_nul_characters_are_rejected_on_every_engine() -> None:
     assert _code("name", "a\x00b") == 1220
+
+
+def test_fast_paths_keep_the_slow_paths_answers() -> None:
+    assert _code("x", JsonFloat("1e999")) == 1208  # a JSON number too big for FLOAT8
+    assert _convert("name", "abcdef") == "abcdef"  # exactly the byte length
+    assert _code("name", "abcdefg") == 1204
+    assert _convert("name", "", empty_as_null=True) is None  # options still apply
+    assert _code("small", 2**15) == 1207
+    assert _convert("small", 2**15 - 1) == 2**15 - 1
