@@ -61,11 +61,17 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         ) from None
 
 
+def driver_reason(exc: Exception) -> str:
+    """The first line of what the driver said (SQLAlchemy wraps it as `.orig`)."""
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+
+
 def check_connection(engine: Engine) -> None:
     """Connect once, turning a driver's error into one clear line (password masked)."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseError(f"Cannot connect to {redact_url(engine.url)}: {reason}") from None
+        raise DatabaseError(
+            f"Cannot connect to {redact_url(engine.url)}: {driver_reason(exc)}"
+        ) from None

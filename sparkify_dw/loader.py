@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sparkify_dw import migrate
 from sparkify_dw.copy import CopyOptions, CopyResult, Reject, copy_into
-from sparkify_dw.db import check_connection, make_engine, redact_url
+from sparkify_dw.db import check_connection, driver_reason, make_engine, redact_url
 from sparkify_dw.errors import DatabaseError, LoadError
 from sparkify_dw.models import (
     STAGING_TABLES,
@@ -178,7 +178,8 @@ def load(
     timer = _Timer()
     with timer.step("migrate"), _transaction(bind) as connection:
         migrate.upgrade(connection)
-    log = RejectLog(bind if isinstance(bind, Engine) else bind.engine)
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    log = RejectLog(engine)
     with _transaction(bind) as connection:
         before = count_rows(connection)
         with timer.step("stage"):
@@ -195,9 +196,8 @@ def load(
             )
         transform(connection, timer)
         after = count_rows(connection)
-    url = bind.url if isinstance(bind, Engine) else bind.engine.url
     return LoadReport(
-        database=redact_url(url),
+        database=redact_url(engine.url),
         load_id=log.load_id,
         copies=copies,
         tables=tuple(TableCount(t.name, before[t.name], after[t.name]) for t in ALL_TABLES),
@@ -221,7 +221,6 @@ def run(settings: Settings, *, progress: ProgressCallback | None = None) -> Load
             progress=progress,
         )
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from exc
+        raise DatabaseError(f"Load failed on {settings.safe_db_url}: {driver_reason(exc)}") from exc
     finally:
         engine.dispose()

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy_redshift.commands import Compression, CopyCommand, Format
 
 from sparkify_dw.copy import CopyOptions, CopyResult, FileStats, Reject
+from sparkify_dw.db import driver_reason
 from sparkify_dw.errors import LoadError
 from sparkify_dw.sources import is_s3
 
@@ -126,7 +127,7 @@ def copy_into_redshift(connection: Connection, target: Table, location: str,
         rejects = _rejects(connection, pid, after_failure=True)
         shown = "; ".join(r.describe() for r in rejects[:3])
         raise LoadError(
-            f"COPY into {target.name} failed on Redshift: {str(exc.orig).splitlines()[0]} {shown}",
+            f"COPY into {target.name} failed on Redshift: {driver_reason(exc)} {shown}",
             rejects,
         ) from None
     rows = connection.execute(select(func.pg_last_copy_count())).scalar_one()
