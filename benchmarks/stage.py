@@ -487,9 +487,11 @@ def profile_stage(spec: ChildSpec) -> dict[str, Any]:
             profiler.enable()
             sparkify_dw.stage(
                 connection,
-                song_data=spec.song_data,
-                log_data=spec.log_data,
-                log_jsonpath=spec.log_jsonpath,
+                sparkify_dw.StageOptions(
+                    song_data=spec.song_data,
+                    log_data=spec.log_data,
+                    log_jsonpath=spec.log_jsonpath,
+                ),
             )
             profiler.disable()
             seconds = time.perf_counter() - start

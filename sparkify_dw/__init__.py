@@ -20,7 +20,16 @@ from sparkify_dw.errors import (
     SourceError,
     SparkifyError,
 )
-from sparkify_dw.loader import LoadReport, TableCount, load, run, stage, transform
+from sparkify_dw.loader import (
+    LoadReport,
+    StageOptions,
+    TableCount,
+    load,
+    load_with,
+    run,
+    stage,
+    transform,
+)
 from sparkify_dw.migrate import downgrade, upgrade
 from sparkify_dw.models import (
     Artist,
@@ -48,6 +57,7 @@ __all__ = [
     "Songplay",
     "SourceError",
     "SparkifyError",
+    "StageOptions",
     "StagingEvent",
     "StagingSong",
     "TableCount",
@@ -57,6 +67,7 @@ __all__ = [
     "copy_into",
     "downgrade",
     "load",
+    "load_with",
     "make_engine",
     "run",
     "stage",

@@ -6,6 +6,7 @@ non-zero exit, never a traceback. Passwords never reach the terminal.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,12 @@ from sparkify_dw import __version__
 from sparkify_dw.config import Settings
 from sparkify_dw.errors import SparkifyError
 from sparkify_dw.loader import LoadReport
+
+
+class Compression(StrEnum):
+    gzip = "gzip"
+    bzip2 = "bzip2"
+
 
 app = typer.Typer(
     help="Build and load Sparkify's song-play data warehouse (Redshift, DuckDB, PostgreSQL).",
@@ -80,6 +87,17 @@ def run(
         int | None,
         typer.Option(help="Bad records a COPY may skip before it fails (MAXERROR) [default: 0]"),
     ] = None,
+    compression: Annotated[
+        Compression | None,
+        typer.Option(help="Every data file is compressed so (GZIP, BZIP2) [default: none]"),
+    ] = None,
+    manifest: Annotated[
+        bool,
+        typer.Option(
+            "--manifest",
+            help="--song-data and --log-data name manifest files listing the files (MANIFEST)",
+        ),
+    ] = False,
 ) -> None:
     """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
     from sparkify_dw.loader import run as run_pipeline
@@ -91,6 +109,8 @@ def run(
         log_data=log_data,
         log_jsonpath=log_jsonpath,
         max_error=max_error,
+        compression=compression.value if compression else None,
+        manifest=manifest or None,
     )
     err.print(f"Loading into {settings.safe_db_url}")
     with _progress() as progress:

@@ -12,11 +12,16 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
 from sparkify_dw.db import DEFAULT_DB_URL, parse_url, redact_url
 from sparkify_dw.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sparkify_dw.copy import Compression
+    from sparkify_dw.loader import StageOptions
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 ENV_DB_URL = "SPARKIFY_DB_URL"
@@ -33,6 +38,8 @@ class Settings:
     iam_role_arn: str | None = None
     region: str | None = None
     max_error: int = 0
+    compression: Compression | None = None
+    manifest: bool = False
 
     @property
     def safe_db_url(self) -> str:
@@ -44,7 +51,23 @@ class Settings:
             f"Settings(db_url={self.safe_db_url!r}, song_data={self.song_data!r}, "
             f"log_data={self.log_data!r}, log_jsonpath={self.log_jsonpath!r}, "
             f"iam_role_arn={self.iam_role_arn!r}, region={self.region!r}, "
-            f"max_error={self.max_error})"
+            f"max_error={self.max_error}, compression={self.compression!r}, "
+            f"manifest={self.manifest})"
+        )
+
+    def stage_options(self) -> StageOptions:
+        """The sources and COPY options of a load with these settings."""
+        from sparkify_dw.loader import StageOptions
+
+        return StageOptions(
+            song_data=self.song_data,
+            log_data=self.log_data,
+            log_jsonpath=self.log_jsonpath,
+            max_error=self.max_error,
+            iam_role_arn=self.iam_role_arn,
+            region=self.region,
+            compression=self.compression,
+            manifest=self.manifest,
         )
 
     @classmethod
@@ -53,7 +76,7 @@ class Settings:
         *,
         config_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
-        **overrides: str | int | None,
+        **overrides: str | int | bool | None,
     ) -> Settings:
         """Combine defaults, the config file, the environment and explicit overrides."""
         settings = cls()
@@ -68,6 +91,8 @@ class Settings:
             raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
         settings = replace(settings, **given)  # type: ignore[arg-type]
         parse_url(settings.db_url)  # fail early, with a clear message, on a malformed URL
+        if settings.compression not in (None, "gzip", "bzip2"):
+            raise ConfigError(f"compression must be gzip or bzip2, not {settings.compression!r}")
         if settings.max_error < 0:
             raise ConfigError(f"max_error must be 0 or more, not {settings.max_error}")
         return settings

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
@@ -32,7 +33,13 @@ from sparkify_dw.convert import (
 from sparkify_dw.errors import LoadError, SourceError
 from sparkify_dw.jsonpaths import Path, evaluate, parse_jsonpaths
 from sparkify_dw.jsonread import BadRecord, iter_records
-from sparkify_dw.sources import SourceObject, list_objects, read_objects, read_text
+from sparkify_dw.sources import (
+    SourceObject,
+    list_objects,
+    read_objects,
+    read_text,
+    text_object,
+)
 from sparkify_dw.sql import Analyze
 
 DEFAULT_BATCH_ROWS = 50_000
@@ -149,7 +156,7 @@ def _jsonpaths_among_data(options: CopyOptions, objects: list[SourceObject]) -> 
     """Redshift loads a JSONPaths file kept under the data prefix as data: say so."""
     if options.jsonpaths is None:
         return ()
-    (paths_file,) = list_objects(options.jsonpaths)[:1]
+    paths_file = text_object(options.jsonpaths)
     if any(obj.url == paths_file.url for obj in objects):
         return (
             f"the JSONPaths file {paths_file.url} lies under the data location and is loaded "
@@ -269,12 +276,30 @@ class _Loader:
     ) -> None:
         stats.rejected += 1
         self.rejects.append(
-            Reject(stats.url, line, colname, type_name, text[:1024], value[:1024], code, reason)
+            Reject(
+                stats.url,
+                line,
+                colname,
+                type_name,
+                _storable(text),
+                _storable(value),
+                code,
+                _storable(reason),
+            )
         )
         if len(self.rejects) > self.options.max_error:
             raise LoadError(
                 _too_many(self.table.name, self.rejects, self.options.max_error), self.rejects
             )
+
+
+def _storable(text: str, limit: int = 1024) -> str:
+    """At most `limit` characters of text a database accepts: surrogates (bytes that are not
+    UTF-8, kept so by the reader, or a JSON escape such as \\ud800) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text[:limit])
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _too_many(table: str, rejects: list[Reject], max_error: int) -> str:

@@ -16,6 +16,11 @@ from sparkify_dw.errors import ConfigError, DatabaseError
 
 DEFAULT_DB_URL = "duckdb:///sparkify.duckdb"
 
+# DuckDB's own default is 80 % of RAM, so its buffer pool grows with the data loaded in one
+# transaction (≈1 GiB RSS at 1M events). A fixed cap keeps a load's memory flat; beyond it DuckDB
+# spills to disk. `?memory_limit=…` in the URL overrides it.
+DUCKDB_MEMORY_LIMIT = "512MB"
+
 # Engines the loader knows how to stage into, by SQLAlchemy dialect name.
 SUPPORTED_DIALECTS = ("duckdb", "postgresql", "redshift")
 
@@ -51,8 +56,12 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         folder = Path(parsed.database).expanduser().resolve().parent
         if not folder.is_dir():
             raise ConfigError(f"Folder for the DuckDB file does not exist: {folder}")
+    connect_args: dict[str, object] = {}
+    if parsed.get_backend_name() == "duckdb":
+        # duckdb-engine lays the URL's query over this config, so the URL still wins.
+        connect_args["config"] = {"memory_limit": DUCKDB_MEMORY_LIMIT}
     try:
-        return create_engine(parsed, echo=echo)
+        return create_engine(parsed, echo=echo, connect_args=connect_args)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         extra = "postgres" if parsed.get_backend_name() == "postgresql" else "redshift"
         raise ConfigError(

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from sparkify_dw import migrate
-from sparkify_dw.copy import CopyOptions, CopyResult, Reject, copy_into
+from sparkify_dw.copy import Compression, CopyOptions, CopyResult, Reject, copy_into
 from sparkify_dw.db import check_connection, driver_reason, make_engine, redact_url
 from sparkify_dw.errors import DatabaseError, LoadError
 from sparkify_dw.models import (
@@ -93,15 +93,35 @@ def count_rows(connection: Connection, tables: tuple[Table, ...] = ALL_TABLES) -
     }
 
 
+@dataclass(frozen=True)
+class StageOptions:
+    """What both COPYs of a load read and how: locations (local paths or s3:// URIs) and options."""
+
+    song_data: str
+    log_data: str
+    log_jsonpath: str
+    max_error: int = 0  # MAXERROR, per COPY
+    iam_role_arn: str | None = None  # Redshift: the role its COPY assumes to read S3
+    region: str | None = None  # Redshift: the bucket's region when it differs from the cluster's
+    compression: Compression | None = None  # GZIP | BZIP2: every data file is compressed
+    manifest: bool = False  # MANIFEST: song_data and log_data name manifest files
+
+    def copy_options(self) -> tuple[CopyOptions, CopyOptions]:
+        """The songs COPY (JSON 'auto') and the events COPY (the JSONPaths file)."""
+        songs = CopyOptions(
+            max_error=self.max_error,
+            iam_role_arn=self.iam_role_arn,
+            region=self.region,
+            compression=self.compression,
+            manifest=self.manifest,
+        )
+        return songs, replace(songs, jsonpaths=self.log_jsonpath)
+
+
 def stage(
     connection: Connection,
+    options: StageOptions,
     *,
-    song_data: str,
-    log_data: str,
-    log_jsonpath: str,
-    max_error: int = 0,
-    iam_role_arn: str | None = None,
-    region: str | None = None,
     progress: ProgressCallback | None = None,
     reject_log: RejectLog | None = None,
 ) -> tuple[CopyResult, CopyResult]:
@@ -115,15 +135,15 @@ def stage(
         # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
         connection.execute(delete(table))
     events_table, songs_table = STAGING_TABLES
-    common = CopyOptions(max_error=max_error, iam_role_arn=iam_role_arn, region=region)
+    songs_options, events_options = options.copy_options()
     copies = []
-    for table, location, options in (
-        (songs_table, song_data, common),
-        (events_table, log_data, replace(common, jsonpaths=log_jsonpath)),
+    for table, location, copy_options in (
+        (songs_table, options.song_data, songs_options),
+        (events_table, options.log_data, events_options),
     ):
         try:
             result = copy_into(
-                connection, table, location, options, progress=_named(progress, table.name)
+                connection, table, location, copy_options, progress=_named(progress, table.name)
             )
         except LoadError as exc:
             log.record(table.name, exc.rejects)
@@ -172,9 +192,34 @@ def load(
     max_error: int = 0,
     iam_role_arn: str | None = None,
     region: str | None = None,
+    compression: Compression | None = None,
+    manifest: bool = False,
     progress: ProgressCallback | None = None,
 ) -> LoadReport:
-    """Migrate to the latest schema, then stage and transform in one transaction."""
+    """Migrate to the latest schema, then stage and transform in one transaction.
+
+    The arguments are `StageOptions`' fields; `load_with` takes a StageOptions instead.
+    """
+    options = StageOptions(
+        song_data=song_data,
+        log_data=log_data,
+        log_jsonpath=log_jsonpath,
+        max_error=max_error,
+        iam_role_arn=iam_role_arn,
+        region=region,
+        compression=compression,
+        manifest=manifest,
+    )
+    return load_with(bind, options, progress=progress)
+
+
+def load_with(
+    bind: Engine | Connection,
+    options: StageOptions,
+    *,
+    progress: ProgressCallback | None = None,
+) -> LoadReport:
+    """`load`, with the sources and COPY options as one StageOptions."""
     timer = _Timer()
     with timer.step("migrate"), _transaction(bind) as connection:
         migrate.upgrade(connection)
@@ -183,17 +228,7 @@ def load(
     with _transaction(bind) as connection:
         before = count_rows(connection)
         with timer.step("stage"):
-            copies = stage(
-                connection,
-                song_data=song_data,
-                log_data=log_data,
-                log_jsonpath=log_jsonpath,
-                max_error=max_error,
-                iam_role_arn=iam_role_arn,
-                region=region,
-                progress=progress,
-                reject_log=log,
-            )
+            copies = stage(connection, options, progress=progress, reject_log=log)
         transform(connection, timer)
         after = count_rows(connection)
     return LoadReport(
@@ -210,16 +245,7 @@ def run(settings: Settings, *, progress: ProgressCallback | None = None) -> Load
     engine = make_engine(settings.db_url)
     try:
         check_connection(engine)
-        return load(
-            engine,
-            song_data=settings.song_data,
-            log_data=settings.log_data,
-            log_jsonpath=settings.log_jsonpath,
-            max_error=settings.max_error,
-            iam_role_arn=settings.iam_role_arn,
-            region=settings.region,
-            progress=progress,
-        )
+        return load_with(engine, settings.stage_options(), progress=progress)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"Load failed on {settings.safe_db_url}: {driver_reason(exc)}") from exc
     finally:

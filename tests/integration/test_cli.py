@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import subprocess
 from pathlib import Path
 
@@ -125,6 +127,42 @@ def test_bad_records_fail_the_run_and_a_max_error_lets_it_through(
     allowed = sparkify("run", "--db", db, "--log-data", str(logs), "--max-error", "1", cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
     assert "1 rejected" in allowed.stdout
+
+
+def test_gzipped_files_listed_in_manifests_load_like_the_plain_files(
+    tmp_path: Path, sample_dir: Path
+) -> None:
+    manifests = {}
+    for source in ("song_data", "log_data"):
+        entries = []
+        for path in sorted((sample_dir / source).rglob("*.json")):
+            packed = tmp_path / "gz" / path.relative_to(sample_dir).with_suffix(".json.gz")
+            packed.parent.mkdir(parents=True, exist_ok=True)
+            packed.write_bytes(gzip.compress(path.read_bytes()))
+            entries.append({"url": str(packed), "mandatory": True})
+        manifests[source] = tmp_path / f"{source}.manifest"
+        manifests[source].write_text(json.dumps({"entries": entries}))
+    db = tmp_path / "gz.duckdb"
+    args = ["--song-data", str(manifests["song_data"]), "--log-data", str(manifests["log_data"])]
+    result = sparkify(
+        "run", "--db", f"duckdb:///{db}", *args, "--manifest", "--compression", "gzip", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    engine = sa.create_engine(f"duckdb:///{db}")
+    with engine.connect() as connection:
+        assert actual_tables(connection) == expected_tables(
+            sample_dir / "song_data", sample_dir / "log_data"
+        )
+    engine.dispose()
+
+    # Without --compression the gzip bytes are not JSON: rejected, nothing loaded.
+    plain = sparkify(
+        "run", "--db", f"duckdb:///{tmp_path / 'p.duckdb'}", *args, "--manifest", cwd=tmp_path
+    )
+    _one_line_error(plain, "bad record(s)")
+    wrong = sparkify("run", *args, "--manifest", "--compression", "zip", cwd=tmp_path)
+    assert wrong.returncode == 2  # the CLI framework's usage error
+    assert "zip" in wrong.stderr
 
 
 def test_the_environment_sets_the_database(tmp_path: Path) -> None:

@@ -225,3 +225,30 @@ def test_a_jsonpaths_file_under_the_data_prefix_is_loaded_as_data_with_a_warning
         (str(inside.resolve()), 1213, "ts")  # its keys match no path: ts is NULL
     ]
     assert "loaded as data too" in result.warnings[0]
+
+
+def test_bytes_that_are_not_utf8_are_rejected_and_their_rejects_can_be_stored(
+    connection: Connection, tmp_path: Path, jsonpaths: str
+) -> None:
+    from sparkify_dw.rejects import RejectLog
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lone_surrogate = _event(artist="\ud800x")  # json.dumps writes it as the escape \ud800
+    (logs / "a.json").write_bytes(
+        b'{"artist": "\xff\xfe"}\n' + lone_surrogate.encode() + b"\n" + _event().encode() + b"\n"
+    )
+    with connection.begin():
+        result = copy_into(
+            connection, EVENTS, str(logs), CopyOptions(jsonpaths=jsonpaths, max_error=2)
+        )
+    assert result.rows == 1
+    assert [(r.line_number, r.err_code, r.colname) for r in result.rejects] == [
+        (1, 1220, "artist"),
+        (2, 1220, "artist"),
+    ]
+    log = RejectLog(connection.engine)
+    log.record("staging_events", result.rejects)  # the database takes them as text
+    with connection.begin():
+        stored = _rows(connection, "SELECT line_number, raw_field_value FROM load_errors")
+    assert sorted(stored) == [(1, "\ufffd\ufffd"), (2, "\ufffdx")]

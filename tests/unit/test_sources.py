@@ -57,7 +57,12 @@ def test_nothing_there_is_a_clear_error(bucket: Path) -> None:
         list_objects(str(bucket / "empty"))
 
 
-def test_read_text_wants_exactly_one_file(bucket: Path) -> None:
+def test_read_text_reads_exactly_the_file_named_never_a_prefix(bucket: Path) -> None:
     assert read_text(str(bucket / "song_data/A/A/A/TR1.json")) == "{}"
-    with pytest.raises(SourceError, match="names 2 files"):
+    (bucket / "paths.json").write_text('{"jsonpaths": []}')
+    (bucket / "paths.json.bak").write_text("old")  # would match as a prefix
+    assert read_text(str(bucket / "paths.json")) == '{"jsonpaths": []}'
+    with pytest.raises(SourceError, match="is a folder, not a file"):
         read_text(str(bucket / "log_data"))
+    with pytest.raises(SourceError, match="No such file"):
+        read_text(str(bucket / "paths"))
