@@ -91,6 +91,13 @@ def run(
         Compression | None,
         typer.Option(help="Every data file is compressed so (GZIP, BZIP2) [default: none]"),
     ] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild the star tables from what this run stages, instead of merging into them",
+        ),
+    ] = False,
     manifest: Annotated[
         bool,
         typer.Option(
@@ -121,7 +128,12 @@ def run(
                 tasks[name] = progress.add_task(name, total=total)
             progress.update(tasks[name], completed=done)
 
-        report = run_pipeline(settings, progress=advance)
+        report = run_pipeline(
+            settings,
+            full_refresh=full_refresh,
+            progress=advance,
+            notify=lambda message: err.print(f"[yellow]{message}[/]", highlight=False),
+        )
     _print_report(report)
 
 
@@ -137,13 +149,15 @@ def _progress() -> Progress:
 
 
 def _print_report(report: LoadReport) -> None:
-    out.print(f"Loaded into {report.database}", highlight=False)
+    how = " (star tables rebuilt: --full-refresh)" if report.full_refresh else ""
+    out.print(f"Loaded into {report.database}{how}", highlight=False)
     rows = Table()
     rows.add_column("table")
     rows.add_column("rows", justify="right")
     rows.add_column("added", justify="right")
+    rows.add_column("changed", justify="right")
     for count in report.tables:
-        rows.add_row(count.table, f"{count.after:,}", f"{count.added:+,}")
+        rows.add_row(count.table, f"{count.after:,}", f"{count.added:+,}", f"{count.changed:,}")
     out.print(rows)
 
     steps = Table()

@@ -75,6 +75,20 @@ def driver_reason(exc: Exception) -> str:
     return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
 
 
+# PostgreSQL's serialization_failure and deadlock_detected; Redshift reports its serializable
+# isolation violation as error 1023 in the message.
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+_REDSHIFT_1023 = ("Serializable isolation violation", "'M': '1023'")
+
+
+def is_serialization_failure(exc: Exception) -> bool:
+    """Whether a statement failed only because a concurrent transaction won: worth a retry."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return any(marker in str(orig) for marker in _REDSHIFT_1023)
+
+
 def check_connection(engine: Engine) -> None:
     """Connect once, turning a driver's error into one clear line (password masked)."""
     try:

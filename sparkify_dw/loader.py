@@ -6,30 +6,44 @@ staging tables to the last star table: when anything fails, every table is as it
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, Table, delete, func, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from sparkify_dw import migrate
+from sparkify_dw import locks, migrate, transforms
 from sparkify_dw.copy import Compression, CopyOptions, CopyResult, Reject, copy_into
-from sparkify_dw.db import check_connection, driver_reason, make_engine, redact_url
+from sparkify_dw.db import (
+    check_connection,
+    driver_reason,
+    is_serialization_failure,
+    make_engine,
+    redact_url,
+)
 from sparkify_dw.errors import DatabaseError, LoadError
+from sparkify_dw.locks import Notify
 from sparkify_dw.models import (
     STAGING_TABLES,
     STAR_TABLES,
     LoadErrorRecord,
 )
 from sparkify_dw.rejects import RejectLog
-from sparkify_dw.transforms import Tables, star_steps
+from sparkify_dw.transforms import Tables, star_merges
 
 if TYPE_CHECKING:
     from sparkify_dw.config import Settings
+
+logger = logging.getLogger(__name__)
+
+# A load that meets a serialization conflict is rolled back whole; try it again this often.
+SERIALIZATION_RETRIES = 3
+RETRY_SECONDS = 2.0
 
 ALL_TABLES = (*STAGING_TABLES, *STAR_TABLES, cast(Table, LoadErrorRecord.__table__))
 
@@ -45,9 +59,12 @@ class StepTiming:
 
 @dataclass(frozen=True)
 class TableCount:
+    """A table's rows before and after a load, and how many rows the load replaced."""
+
     table: str
     before: int
     after: int
+    changed: int = 0  # rows that took a new state (a user's newer event, a newer catalogue)
 
     @property
     def added(self) -> int:
@@ -63,6 +80,7 @@ class LoadReport:
     copies: tuple[CopyResult, ...]
     tables: tuple[TableCount, ...]
     steps: tuple[StepTiming, ...] = field(default=())
+    full_refresh: bool = False  # the star tables were rebuilt from this load's staging
 
     @property
     def rejects(self) -> tuple[Reject, ...]:
@@ -160,14 +178,45 @@ def _named(progress: ProgressCallback | None, name: str) -> Callable[[int, int],
     return lambda done, total: progress(name, done, total)
 
 
-def transform(connection: Connection, timer: _Timer | None = None) -> None:
-    """Merge what staging holds into the star tables (transforms.py), in dependency order."""
-    for step in star_steps(Tables.default()):
-        if timer is None:
-            connection.execute(step.statement)
-        else:
-            with timer.step(step.name):
-                connection.execute(step.statement)
+@dataclass(frozen=True)
+class MergeCount:
+    """What one star table's merge did: rows inserted, and how many of them replaced a row."""
+
+    table: str
+    inserted: int
+    changed: int
+
+
+def transform(
+    connection: Connection, timer: _Timer | None = None, *, full_refresh: bool = False
+) -> dict[str, MergeCount]:
+    """Merge what staging holds into the star tables (transforms.py), in dependency order.
+
+    With `full_refresh` the star tables are emptied first and rebuilt from staging alone.
+    """
+    timer = timer or _Timer()
+    tables = Tables.default()
+    if full_refresh:
+        with timer.step("full refresh: empty the star tables"):
+            for statement in transforms.full_refresh(tables):
+                connection.execute(statement)
+    counts = {}
+    for merge in star_merges(tables):
+        with timer.step(merge.name):
+            connection.execute(merge.create())
+            connection.execute(merge.fill())
+            connection.execute(merge.analyze())
+            replace = merge.replace()
+            changed = 0 if replace is None else _rowcount(connection.execute(replace))
+            connection.execute(merge.drop_known())
+            inserted = _rowcount(connection.execute(merge.insert()))
+            connection.execute(merge.drop())
+        counts[merge.name] = MergeCount(merge.name, inserted, changed)
+    return counts
+
+
+def _rowcount(result: CursorResult[Any]) -> int:
+    return max(result.rowcount, 0)  # -1 where a driver cannot tell
 
 
 @contextmanager
@@ -194,11 +243,14 @@ def load(
     region: str | None = None,
     compression: Compression | None = None,
     manifest: bool = False,
+    full_refresh: bool = False,
     progress: ProgressCallback | None = None,
+    notify: Notify | None = None,
 ) -> LoadReport:
-    """Migrate to the latest schema, then stage and transform in one transaction.
+    """Migrate to the latest schema, then stage and merge into the star tables in one transaction.
 
-    The arguments are `StageOptions`' fields; `load_with` takes a StageOptions instead.
+    The location and COPY arguments are `StageOptions`' fields (`load_with` takes one).
+    `full_refresh` rebuilds the star tables from what this load stages instead of merging.
     """
     options = StageOptions(
         song_data=song_data,
@@ -210,42 +262,100 @@ def load(
         compression=compression,
         manifest=manifest,
     )
-    return load_with(bind, options, progress=progress)
+    return load_with(bind, options, full_refresh=full_refresh, progress=progress, notify=notify)
 
 
 def load_with(
     bind: Engine | Connection,
     options: StageOptions,
     *,
+    full_refresh: bool = False,
     progress: ProgressCallback | None = None,
+    notify: Notify | None = None,
 ) -> LoadReport:
-    """`load`, with the sources and COPY options as one StageOptions."""
+    """`load`, with the sources and COPY options as one StageOptions.
+
+    Given an Engine, a load that fails on a serialization conflict (Redshift's error 1023,
+    PostgreSQL's 40001/40P01) is run again, at most SERIALIZATION_RETRIES more times; given a
+    Connection, retrying is the caller's choice.
+    """
+    say = notify or _log_notice
+    attempts = 1 + (SERIALIZATION_RETRIES if isinstance(bind, Engine) else 0)
+    for attempt in range(1, attempts + 1):
+        try:
+            return _load_once(bind, options, full_refresh, progress, say)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_serialization_failure(exc):
+                raise
+            say(
+                f"The load met a concurrent transaction ({driver_reason(exc)}); nothing was "
+                f"changed. Trying again ({attempt} of {SERIALIZATION_RETRIES})."
+            )
+            time.sleep(RETRY_SECONDS * attempt)
+    raise AssertionError("unreachable")
+
+
+def _log_notice(message: str) -> None:
+    logger.warning("%s", message)
+
+
+def _load_once(
+    bind: Engine | Connection,
+    options: StageOptions,
+    full_refresh: bool,
+    progress: ProgressCallback | None,
+    notify: Notify,
+) -> LoadReport:
     timer = _Timer()
     with timer.step("migrate"), _transaction(bind) as connection:
+        # Two first loads at once must not both create the tables.
+        locks.acquire(connection, (), notify)
         migrate.upgrade(connection)
     engine = bind if isinstance(bind, Engine) else bind.engine
     log = RejectLog(engine)
     with _transaction(bind) as connection:
+        locks.acquire(connection, ALL_TABLES[:-1], notify)  # load_errors has its own transactions
         before = count_rows(connection)
         with timer.step("stage"):
             copies = stage(connection, options, progress=progress, reject_log=log)
-        transform(connection, timer)
+        merged = transform(connection, timer, full_refresh=full_refresh)
         after = count_rows(connection)
     return LoadReport(
         database=redact_url(engine.url),
         load_id=log.load_id,
         copies=copies,
-        tables=tuple(TableCount(t.name, before[t.name], after[t.name]) for t in ALL_TABLES),
+        tables=tuple(
+            TableCount(
+                t.name,
+                before[t.name],
+                after[t.name],
+                merged[t.name].changed if t.name in merged else 0,
+            )
+            for t in ALL_TABLES
+        ),
         steps=tuple(timer.steps),
+        full_refresh=full_refresh,
     )
 
 
-def run(settings: Settings, *, progress: ProgressCallback | None = None) -> LoadReport:
-    """The whole pipeline for `settings`: connect, migrate, stage, transform."""
+def run(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    progress: ProgressCallback | None = None,
+    notify: Notify | None = None,
+) -> LoadReport:
+    """The whole pipeline for `settings`: connect, migrate, stage, merge (or rebuild)."""
     engine = make_engine(settings.db_url)
     try:
         check_connection(engine)
-        return load_with(engine, settings.stage_options(), progress=progress)
+        return load_with(
+            engine,
+            settings.stage_options(),
+            full_refresh=full_refresh,
+            progress=progress,
+            notify=notify,
+        )
     except SQLAlchemyError as exc:
         raise DatabaseError(f"Load failed on {settings.safe_db_url}: {driver_reason(exc)}") from exc
     finally:

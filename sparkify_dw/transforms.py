@@ -1,10 +1,11 @@
 """The star schema's load statements, as SQLAlchemy Core builders: tables in, statements out.
 
-Every statement merges what staging holds into the star tables (data contract): running the
-same statements again over the same staging changes nothing. Dimensions are updated from
-the staged rows, then missing rows are inserted; `songplays` and `time` only gain rows they do
-not have yet. The builders never touch a connection; the loader runs them in order, in one
-transaction. What differs between engines is compiled in sql.py, never tested for here.
+Every statement merges what staging holds into the star tables (data contract, "Incremental
+loads"): running them again over the same staging changes nothing. Each table's merge is
+Redshift's documented pattern (`Merge`): the staged rows deduplicated into a temporary table,
+`DELETE … USING` of the rows they replace, `INSERT` of the rest. `songplays` and `time` only gain
+rows they do not have yet. The builders never touch a connection; the loader runs them in order,
+in one transaction. What differs between engines is compiled in sql.py, never tested for here.
 """
 
 from __future__ import annotations
@@ -13,23 +14,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Column,
+    Delete,
+    Insert,
     Integer,
+    MetaData,
+    Select,
     SmallInteger,
     Subquery,
     Table,
     and_,
     cast,
-    exists,
+    delete,
     extract,
     func,
     insert,
+    or_,
     select,
-    update,
 )
+from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
-from sparkify_dw.sql import EpochMsToTimestamp
+from sparkify_dw.sql import Analyze, EpochMsToTimestamp
 
 NEXT_SONG = "NextSong"
 
@@ -59,15 +66,6 @@ class Tables:
             artists=Artist.__table__,  # type: ignore[arg-type]
             time=Time.__table__,  # type: ignore[arg-type]
         )
-
-
-@dataclass(frozen=True)
-class Step:
-    """One named statement of the star load; `table` is the star table it changes."""
-
-    name: str
-    table: str
-    statement: Executable
 
 
 def _first_per(
@@ -175,82 +173,132 @@ def staged_plays(t: Tables) -> Subquery:
     )
 
 
-def _merge_dimension(
-    target: Table,
-    source: Subquery,
-    key: str,
-    name: str,
-    only_if: ColumnElement[bool] | None = None,
-) -> list[Step]:
-    """UPDATE the rows `source` has a newer state for, then INSERT the ones `target` lacks."""
-    columns = [c.name for c in target.columns]
-    values = {c: source.c[c] for c in columns if c != key}
-    condition = target.c[key] == source.c[key]
-    existing = target.alias(f"existing_{target.name}")
-    return [
-        Step(
-            f"{name}: update",
-            target.name,
-            update(target)
-            .values(values)
-            .where(condition, *([only_if] if only_if is not None else [])),
-        ),
-        Step(
-            f"{name}: insert",
-            target.name,
-            insert(target).from_select(
-                columns,
-                select(*(source.c[c] for c in columns)).where(
-                    ~exists().where(existing.c[key] == source.c[key])
-                ),
-            ),
-        ),
-    ]
+# The merge: Redshift's documented pattern for tables without enforced keys -----------------
 
 
-def songplays_insert(t: Tables) -> Step:
-    """Every staged play not yet in songplays; unmatched songs keep NULL song_id/artist_id."""
+@dataclass(frozen=True)
+class Merge:
+    """How one star table takes in what staging holds, as Redshift documents a merge.
+
+    1. `CREATE TEMPORARY TABLE merge_<t>` with the target's columns (not its surrogate key);
+    2. fill it with the staged rows, one per key (ROW_NUMBER() = 1): the deduplication;
+    3. `DELETE FROM <t> USING merge_<t>`: the rows a staged one replaces (`replaces`; only the
+       dimensions have such rows) — its row count is what the load *changed*;
+    4. `DELETE FROM merge_<t> USING <t>`: staged rows the table already holds as they are, or in
+       a newer state;
+    5. `INSERT INTO <t> SELECT … FROM merge_<t>`: new rows, and the new state of replaced ones;
+    6. `DROP TABLE merge_<t>`.
+    The loader runs them in the load's one transaction, so a failure anywhere changes nothing.
+    """
+
+    table: Table
+    stage: Table
+    source: Select[Any]
+    key: tuple[str, ...]
+    # When a staged row replaces the table's row with the same key (None: never)
+    replaces: ColumnElement[bool] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def _same_key(self) -> ColumnElement[bool]:
+        return and_(*(self.table.c[k] == self.stage.c[k] for k in self.key))
+
+    def create(self) -> CreateTable:
+        return CreateTable(self.stage)
+
+    def fill(self) -> Insert:
+        return insert(self.stage).from_select([c.name for c in self.stage.columns], self.source)
+
+    def analyze(self) -> Analyze:
+        return Analyze(self.stage)
+
+    def replace(self) -> Delete | None:
+        if self.replaces is None:
+            return None
+        return delete(self.table).where(self._same_key(), self.replaces)
+
+    def drop_known(self) -> Delete:
+        return delete(self.stage).where(self._same_key())
+
+    def insert(self) -> Insert:
+        columns = [c.name for c in self.stage.columns]
+        return insert(self.table).from_select(columns, select(*self.stage.columns))
+
+    def drop(self) -> DropTable:
+        return DropTable(self.stage)
+
+    def statements(self) -> list[Executable]:
+        """Every statement, in order (for printing; the loader runs them one by one)."""
+        replace = self.replace()
+        return [
+            self.create(),
+            self.fill(),
+            self.analyze(),
+            *([replace] if replace is not None else []),
+            self.drop_known(),
+            self.insert(),
+            self.drop(),
+        ]
+
+
+def merge_table(target: Table, skip: tuple[str, ...] = ()) -> Table:
+    """`merge_<target>`: a temporary table with the target's columns, less `skip`.
+
+    On Redshift it takes the target's distribution key, so the merge's joins stay node-local.
+    """
+    options = target.dialect_options["redshift"]
+    distkey = options.get("distkey") if options.get("diststyle") == "KEY" else None
+    return Table(
+        f"merge_{target.name}",
+        MetaData(),  # never part of the models' metadata: Alembic must not see it
+        *(Column(c.name, c.type) for c in target.columns if c.name not in skip),
+        prefixes=["TEMPORARY"],
+        **({"redshift_distkey": distkey} if distkey else {}),
+    )
+
+
+def _differs(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`a IS DISTINCT FROM b`, spelled so Redshift (which lacks it) parses it too."""
+    return or_(a != b, and_(a.is_(None), b.is_not(None)), and_(a.is_not(None), b.is_(None)))
+
+
+def _dimension(target: Table, source: Subquery, key: str, newer: str | None = None) -> Merge:
+    """A dimension: a staged row replaces the stored one when it is newer (`newer` column) or,
+    without one, when any value differs (the newest catalogue load wins)."""
+    stage = merge_table(target)
+    if newer is not None:
+        replaces = stage.c[newer] > target.c[newer]
+    else:
+        replaces = or_(*(_differs(target.c[c.name], stage.c[c.name]) for c in stage.columns))
+    columns = [c.name for c in stage.columns]
+    return Merge(target, stage, select(*(source.c[c] for c in columns)), (key,), replaces)
+
+
+def songplays_merge(t: Tables) -> Merge:
+    """Every staged play once; a play already stored is never added again nor changed."""
     plays, matches = staged_plays(t), song_matches(t)
-    existing = t.songplays.alias("existing_songplays")
     match = and_(
         matches.c.title == plays.c.song,
         matches.c.artist_name == plays.c.artist,
         matches.c.duration == plays.c.length,
     )
-    columns = [
-        "start_time",
-        "user_id",
-        "level",
-        "song_id",
-        "artist_id",
-        "session_id",
-        "location",
-        "user_agent",
-    ]
-    query = (
-        select(
-            plays.c.start_time,
-            plays.c.user_id,
-            plays.c.level,
-            matches.c.song_id,
-            matches.c.artist_id,
-            plays.c.session_id,
-            plays.c.location,
-            plays.c.user_agent,
-        )
-        .select_from(plays.outerjoin(matches, match))
-        .where(
-            ~exists().where(
-                existing.c.user_id == plays.c.user_id,
-                existing.c.session_id == plays.c.session_id,
-                existing.c.start_time == plays.c.start_time,
-            )
-        )
-    )
-    return Step("songplays: insert", "songplays", insert(t.songplays).from_select(columns, query))
+    query = select(
+        plays.c.start_time,
+        plays.c.user_id,
+        plays.c.level,
+        matches.c.song_id,
+        matches.c.artist_id,
+        plays.c.session_id,
+        plays.c.location,
+        plays.c.user_agent,
+    ).select_from(plays.outerjoin(matches, match))  # unmatched plays keep NULL ids
+    stage = merge_table(t.songplays, skip=("songplay_id",))
+    return Merge(t.songplays, stage, query, ("user_id", "session_id", "start_time"))
 
 
-def time_insert(t: Tables) -> Step:
+def time_merge(t: Tables) -> Merge:
     """A row per distinct play start_time not yet in time, its parts in UTC."""
     e = t.staging_events.c
     starts = (
@@ -259,7 +307,6 @@ def time_insert(t: Tables) -> Step:
         .distinct()
         .subquery("play_starts")
     )
-    existing = t.time.alias("existing_time")
     start = starts.c.start_time
     parts = {
         "hour": extract("hour", start),
@@ -269,23 +316,28 @@ def time_insert(t: Tables) -> Step:
         "year": extract("year", start),
         "weekday": extract("dow", start),  # 0 = Sunday … 6 = Saturday
     }
-    query = select(start, *(cast(v, SmallInteger).label(k) for k, v in parts.items())).where(
-        ~exists().where(existing.c.start_time == start)
-    )
-    return Step("time: insert", "time", insert(t.time).from_select(["start_time", *parts], query))
+    query = select(start, *(cast(v, SmallInteger).label(k) for k, v in parts.items()))
+    return Merge(t.time, merge_table(t.time), query, ("start_time",))
 
 
-def star_steps(t: Tables | None = None) -> list[Step]:
-    """All statements of a star load, in the order they must run."""
+def star_merges(t: Tables | None = None) -> list[Merge]:
+    """The merge of every star table, in the order they must run."""
     t = t or Tables.default()
-    users = latest_users(t)
     return [
         # a user's state only moves forward in time, whatever order batches arrive in
-        *_merge_dimension(
-            t.users, users, "user_id", "users", only_if=users.c.source_ts > t.users.c.source_ts
-        ),
-        *_merge_dimension(t.songs, catalogue_songs(t), "song_id", "songs"),
-        *_merge_dimension(t.artists, catalogue_artists(t), "artist_id", "artists"),
-        songplays_insert(t),
-        time_insert(t),
+        _dimension(t.users, latest_users(t), "user_id", newer="source_ts"),
+        _dimension(t.songs, catalogue_songs(t), "song_id"),
+        _dimension(t.artists, catalogue_artists(t), "artist_id"),
+        songplays_merge(t),
+        time_merge(t),
     ]
+
+
+def full_refresh(t: Tables | None = None) -> list[Delete]:
+    """Empty every star table (inside the load's transaction) before the merges rebuild them.
+
+    DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in, which would
+    publish empty tables if the load failed after it.
+    """
+    t = t or Tables.default()
+    return [delete(table) for table in (t.songplays, t.time, t.users, t.songs, t.artists)]

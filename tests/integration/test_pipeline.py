@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import Engine
 
 from sparkify_dw import load
 from sparkify_dw.errors import LoadError
-from sparkify_dw.transforms import Step
+from sparkify_dw.transforms import Merge, Tables
 from tests.oracle import actual_tables, expected_tables
 
 
@@ -107,14 +108,19 @@ def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
 
     import sparkify_dw.loader as loader
 
-    real_steps = loader.star_steps
+    real_merges = loader.star_merges
 
-    def failing_steps(tables: object) -> list[Step]:
-        steps = real_steps(tables)  # type: ignore[arg-type]
-        boom = Step("boom", "none", sa.select(sa.cast(sa.literal("not a number"), sa.Integer)))
-        return [*steps[:-2], boom, *steps[-2:]]  # after users/songs/artists were written
+    def failing_merges(tables: Tables) -> list[Merge]:
+        merges = real_merges(tables)
+        assert [m.name for m in merges[:3]] == ["users", "songs", "artists"]
+        songplays = merges[3]
+        bad = sa.cast(sa.literal("not a number"), sa.Integer)
+        broken = replace(
+            songplays, source=sa.select(*(bad.label(c.name) for c in songplays.stage.columns))
+        )
+        return [*merges[:3], broken, *merges[4:]]  # fails after users/songs/artists were written
 
-    monkeypatch.setattr(loader, "star_steps", failing_steps)
+    monkeypatch.setattr(loader, "star_merges", failing_merges)
     with pytest.raises(sa.exc.DBAPIError):
         _load(engine, sample_dir)
     assert _snapshot(engine) == before
