@@ -15,14 +15,18 @@ objects ahead on a thread pool, in order, holding at most a byte budget in memor
 
 S3 goes through boto3 with its own credential chain, region and endpoint settings
 (AWS_PROFILE, AWS_ENDPOINT_URL, …), one client per process. Every failure is a SourceError
-with one line that names the object and never carries a credential.
+with one line that names the object and never carries a credential. botocore's DEBUG wire trace
+logs the session token in clear (the x-amz-security-token header): making the client masks it
+there (`_MaskSessionToken`); botocore never logs the secret key itself.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import os
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -315,11 +319,40 @@ def reset_s3_client() -> None:
         _client = None
 
 
+# botocore at DEBUG logs each signed request twice with its session token in clear: the canonical
+# request (botocore.auth: `x-amz-security-token:…`) and the headers sent (botocore.endpoint:
+# `'X-Amz-Security-Token': b'…'`). S3 answers a bad signature with the canonical request it
+# computed, which botocore.parsers logs as the response body; a presigned URL has `…Token=…`.
+_SESSION_TOKEN = re.compile(
+    r"(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[^\s'\"&\\<]+", re.IGNORECASE
+)
+_WIRE_TRACE_LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.parsers")
+
+
+class _MaskSessionToken(logging.Filter):
+    """Rewrite a log record of botocore's wire trace with the session token masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot format: leave it to the handler's own error
+            return True
+        masked = _SESSION_TOKEN.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_MASK_SESSION_TOKEN = _MaskSessionToken()
+
+
 def _new_client() -> S3Client:
     import boto3
     import botocore.session
     from botocore.config import Config
 
+    for name in _WIRE_TRACE_LOGGERS:  # a filter is added once, however many clients are made
+        logging.getLogger(name).addFilter(_MASK_SESSION_TOKEN)
     with _s3_errors("S3"):
         core = botocore.session.get_session()
         own_retries = bool(os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS"))

@@ -73,27 +73,6 @@ def test_reference_data_follows_the_contract(engine: Engine, reference_dir: Path
     assert _snapshot(engine) == before
 
 
-@pytest.mark.reference
-def test_halves_in_any_order_end_where_the_whole_month_does(
-    engine: Engine, reference_dir: Path, tmp_path: Path
-) -> None:
-    logs = sorted((reference_dir / "log_data/2018/11").glob("*.json"))
-    halves = []
-    for name, files in (("second", logs[15:]), ("first", logs[:15])):
-        folder = tmp_path / name
-        folder.mkdir()
-        for f in files:
-            (folder / f.name).write_bytes(f.read_bytes())
-        halves.append(folder)
-    for half in halves:
-        _load(engine, reference_dir, log_data=half)
-    expected = expected_tables(reference_dir / "song_data", reference_dir / "log_data")
-    with engine.connect() as connection:
-        assert actual_tables(connection).users == expected.users
-        assert actual_tables(connection).songplays == expected.songplays
-        assert actual_tables(connection).time == expected.time
-
-
 def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
     engine: Engine, sample_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
