@@ -177,6 +177,8 @@ def _print_report(report: LoadReport) -> None:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
         for warning in copy.warnings:
             err.print(f"[yellow]warning:[/] {copy.table}: {warning}")
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if report.rejects:
         out.print(
             f"Every rejected record, with file, line and reason: SELECT * FROM load_errors "

@@ -34,7 +34,7 @@ from sparkify_dw.models import (
     LoadErrorRecord,
 )
 from sparkify_dw.rejects import RejectLog
-from sparkify_dw.transforms import Tables, star_merges
+from sparkify_dw.transforms import Tables, plays_without_user, star_merges
 
 if TYPE_CHECKING:
     from sparkify_dw.config import Settings
@@ -81,6 +81,7 @@ class LoadReport:
     tables: tuple[TableCount, ...]
     steps: tuple[StepTiming, ...] = field(default=())
     full_refresh: bool = False  # the star tables were rebuilt from this load's staging
+    warnings: tuple[str, ...] = field(default=())  # about the star merge (COPY's are per copy)
 
     @property
     def rejects(self) -> tuple[Reject, ...]:
@@ -320,6 +321,13 @@ def _load_once(
             copies = stage(connection, options, progress=progress, reject_log=log)
         merged = transform(connection, timer, full_refresh=full_refresh)
         after = count_rows(connection)
+        userless = connection.execute(plays_without_user(Tables.default())).scalar_one()
+    warnings: tuple[str, ...] = ()
+    if userless:
+        warnings = (
+            f"{userless:,} NextSong event(s) have no userId and were not stored as plays "
+            "(songplays.user_id is NOT NULL); they are in staging_events",
+        )
     return LoadReport(
         database=redact_url(engine.url),
         load_id=log.load_id,
@@ -335,6 +343,7 @@ def _load_once(
         ),
         steps=tuple(timer.steps),
         full_refresh=full_refresh,
+        warnings=warnings,
     )
 
 

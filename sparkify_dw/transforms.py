@@ -82,6 +82,20 @@ def _first_per(
     return select(*(ranked.c[c.key] for c in columns)).where(ranked.c.rank_ == 1).subquery(name)
 
 
+def has_user(t: Tables) -> list[ColumnElement[bool]]:
+    """The event has a userId (logged-out events have "")."""
+    e = t.staging_events.c
+    return [e.user_id.is_not(None), e.user_id != ""]
+
+
+def plays_without_user(t: Tables) -> Select[int]:
+    """How many staged NextSong events have no userId: no play can be stored for them
+    (songplays.user_id is NOT NULL), so the loader reports them instead."""
+    e = t.staging_events.c
+    missing = or_(e.user_id.is_(None), e.user_id == "")
+    return select(func.count()).select_from(t.staging_events).where(e.page == NEXT_SONG, missing)
+
+
 def latest_users(t: Tables) -> Subquery:
     """Each non-empty userId with the attributes of its most recent event (largest ts)."""
     e = t.staging_events.c
@@ -99,7 +113,7 @@ def latest_users(t: Tables) -> Subquery:
             e.ts.label("source_ts"),
         ],
         source=t.staging_events,
-        where=[e.user_id.is_not(None), e.user_id != ""],
+        where=has_user(t),
         name="latest_users",
     )
 
@@ -168,7 +182,7 @@ def staged_plays(t: Tables) -> Subquery:
             e.length,
         ],
         source=t.staging_events,
-        where=[e.page == NEXT_SONG],
+        where=[e.page == NEXT_SONG, *has_user(t)],
         name="staged_plays",
     )
 
@@ -271,7 +285,9 @@ def _dimension(target: Table, source: Subquery, key: str, newer: str | None = No
     if newer is not None:
         replaces = stage.c[newer] > target.c[newer]
     else:
-        replaces = or_(*(_differs(target.c[c.name], stage.c[c.name]) for c in stage.columns))
+        replaces = or_(
+            *(_differs(target.c[c.name], stage.c[c.name]) for c in stage.columns if c.name != key)
+        )
     columns = [c.name for c in stage.columns]
     return Merge(target, stage, select(*(source.c[c] for c in columns)), (key,), replaces)
 

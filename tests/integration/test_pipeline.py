@@ -184,3 +184,34 @@ def test_rejects_are_kept_in_load_errors_even_when_the_load_fails(
         ("staging_events", str((logs / first.name).resolve()), good_lines + 3, "session_id", 1207),
     ]
     assert [r[0] for r in rows[1:]] == [this_load] * 3
+
+
+def test_a_play_without_a_user_is_reported_not_stored_and_fails_nothing(
+    engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
+    import json
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
+    play = next(
+        json.loads(line) for line in first.read_text().splitlines() if '"NextSong"' in line
+    )
+    logged_out = {**play, "userId": "", "ts": play["ts"] + 1}
+    (logs / first.name).write_text(first.read_text() + json.dumps(logged_out) + "\n")
+    report = load(
+        engine,
+        song_data=str(sample_dir / "song_data"),
+        log_data=str(logs),
+        log_jsonpath=str(sample_dir / "log_json_path.json"),
+    )
+    assert report.warnings == (
+        "1 NextSong event(s) have no userId and were not stored as plays "
+        "(songplays.user_id is NOT NULL); they are in staging_events",
+    )
+    original = tmp_path / "original"
+    original.mkdir()
+    (original / first.name).write_bytes(first.read_bytes())
+    expected = expected_tables(sample_dir / "song_data", original)
+    with engine.connect() as connection:
+        assert actual_tables(connection).songplays == expected.songplays

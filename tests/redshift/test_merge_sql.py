@@ -1,0 +1,394 @@
+"""The star merge as Redshift receives it: valid Redshift SQL, and Redshift's documented pattern.
+
+Every statement of every `Merge` (and of `full_refresh`) is compiled with the Redshift dialect and
+literal binds, parsed with sqlfluff's `redshift` grammar, and read table by table: a temporary
+table, filled deduplicated, `DELETE … USING` of the replaced rows, `DELETE … USING` of the staged
+rows already stored, `INSERT … SELECT`, `DROP TABLE` ("Performing a merge operation by replacing
+existing rows"). The same expression trees must also compile for PostgreSQL and DuckDB.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb_engine
+import pytest
+import sqlalchemy as sa
+import sqlfluff
+from sqlalchemy.sql import Executable
+from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
+
+from sparkify_dw.transforms import Merge, full_refresh, star_merges
+
+REDSHIFT = RedshiftDialect_redshift_connector()
+POSTGRESQL = sa.create_engine("postgresql+psycopg://").dialect  # never connects
+DUCKDB = duckdb_engine.Dialect()
+
+MERGES = {merge.name: merge for merge in star_merges()}
+DIMENSIONS = ("users", "songs", "artists")
+STEPS = ("create", "fill", "analyze", "replace", "drop_known", "insert", "drop")
+EPOCH_MS = "(TIMESTAMP 'epoch' + staging_events.ts * INTERVAL '1 millisecond')"
+
+
+def _sql(statement: Any, dialect: sa.Dialect = REDSHIFT) -> str:
+    """The statement as sent (literal binds), whitespace normalised."""
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return " ".join(str(compiled).split())
+
+
+def _step(table: str, step: str, dialect: sa.Dialect = REDSHIFT) -> str:
+    statement = getattr(MERGES[table], step)()
+    assert statement is not None, f"{table} has no {step} step"
+    return _sql(statement, dialect)
+
+
+def _statements() -> Iterator[tuple[str, Executable]]:
+    """(id, statement) for every step of every merge, then every full_refresh statement."""
+    for merge in MERGES.values():
+        for step in STEPS:
+            statement = getattr(merge, step)()
+            if statement is not None:
+                yield f"{merge.name}.{step}", statement
+    for statement in full_refresh():
+        yield f"full_refresh.{statement.table}", statement
+
+
+STATEMENTS = dict(_statements())
+
+
+@functools.cache
+def _redshift_tree(sql: str) -> dict[str, Any]:
+    """sqlfluff's parse tree of `sql` in its redshift dialect, parsed once per distinct text.
+
+    sqlfluff.parse raises APIParsingError on any unparsable section; the JSON check guards
+    against a release that would only mark them in the tree.
+    """
+    tree: dict[str, Any] = sqlfluff.parse(f"{sql};", dialect="redshift")
+    assert "unparsable" not in json.dumps(tree), sql
+    return tree
+
+
+def _leaves(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _leaves(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _leaves(value)
+    else:
+        yield str(node)
+
+
+def _table_references(node: Any) -> list[str]:
+    """The names sqlfluff reads as table references, in order."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "table_reference":
+                found.append("".join(_leaves(value)))
+            else:
+                found.extend(_table_references(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_table_references(value))
+    return found
+
+
+def _null_safe_differs(table: str, column: str) -> tuple[str, str, str]:
+    """`<table>.c IS DISTINCT FROM merge_<table>.c` as three disjuncts Redshift can parse."""
+    a, b = f"{table}.{column}", f"merge_{table}.{column}"
+    return f"{a} != {b}", f"{a} IS NULL AND {b} IS NOT NULL", f"{a} IS NOT NULL AND {b} IS NULL"
+
+
+def _parenthesised_tail(sql: str, prefix: str) -> str:
+    """What follows `prefix` (which ends with "(") up to its matching ")", which must end `sql`."""
+    assert sql.startswith(prefix), sql
+    assert prefix.endswith("(")
+    depth = 1
+    for i, char in enumerate(sql[len(prefix) :], start=len(prefix)):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            assert i == len(sql) - 1, f"the parenthesis closes before the end: {sql}"
+            return sql[len(prefix) : i]
+    raise AssertionError(f"unbalanced parentheses: {sql}")
+
+
+# 1. Every statement is Redshift SQL -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(STATEMENTS))
+def test_each_statement_parses_as_one_redshift_statement(name: str) -> None:
+    tree = _redshift_tree(_sql(STATEMENTS[name]))
+    file = tree["file"]
+    assert isinstance(file, dict), f"{name} parses as several statements: {file}"
+    assert set(file) == {"statement", "statement_terminator"}, file.keys()
+
+
+def test_the_sql_redshift_lacks_is_never_sent() -> None:
+    for name, statement in STATEMENTS.items():
+        sql = _sql(statement)
+        assert "DISTINCT FROM" not in sql, name  # no IS [NOT] DISTINCT FROM on Redshift
+        assert "TRUNCATE" not in sql, name  # commits the load's transaction on Redshift
+        assert "MERGE INTO" not in sql, name
+        assert "epoch_ms" not in sql, name  # DuckDB's
+        assert "/ 1000" not in sql, name  # BIGINT division drops the milliseconds
+        assert "/1000" not in sql, name
+
+
+# 2. The documented pattern, for every table -----------------------------------------------------
+
+
+@pytest.mark.parametrize("table", list(MERGES))
+def test_statements_run_the_steps_in_the_patterns_order(table: str) -> None:
+    merge = MERGES[table]
+    steps = [getattr(merge, step)() for step in STEPS]
+    expected = [_sql(statement) for statement in steps if statement is not None]
+    assert [_sql(statement) for statement in merge.statements()] == expected
+
+
+@pytest.mark.parametrize("table", list(MERGES))
+def test_each_merge_stages_into_its_own_temporary_table(table: str) -> None:
+    merge: Merge = MERGES[table]
+    stage = f"merge_{table}"
+    target_columns = [c.name for c in merge.table.columns if c.identity is None]
+    assert [c.name for c in merge.stage.columns] == target_columns
+    columns = ", ".join(target_columns)
+    selected = ", ".join(f"{stage}.{c}" for c in target_columns)
+
+    assert _step(table, "create").startswith(f"CREATE TEMPORARY TABLE {stage} ( ")
+    assert _step(table, "fill").startswith(f"INSERT INTO {stage} ({columns}) SELECT ")
+    assert _step(table, "analyze") == f"ANALYZE {stage}"
+    assert _step(table, "drop_known").startswith(f"DELETE FROM {stage} USING {table} WHERE ")
+    assert (
+        _step(table, "insert") == f"INSERT INTO {table} ({columns}) SELECT {selected} FROM {stage}"
+    )
+    assert _step(table, "drop") == f"DROP TABLE {stage}"
+
+
+@pytest.mark.parametrize("table", list(MERGES))
+def test_the_temporary_table_takes_the_targets_distribution_key(table: str) -> None:
+    options = MERGES[table].table.dialect_options["redshift"]
+    create = _step(table, "create")
+    if options.get("diststyle") == "KEY":
+        assert create.endswith(f") DISTKEY ({options['distkey']})")
+    else:
+        assert create.endswith(")")
+        assert "DISTKEY" not in create
+    for word in ("SORTKEY", "ENCODE", "IDENTITY"):
+        assert word not in create
+
+
+@pytest.mark.parametrize("table", list(MERGES))
+def test_drop_known_joins_on_the_whole_key(table: str) -> None:
+    merge = MERGES[table]
+    match = " AND ".join(f"{table}.{k} = merge_{table}.{k}" for k in merge.key)
+    assert _step(table, "drop_known") == f"DELETE FROM merge_{table} USING {table} WHERE {match}"
+
+
+@pytest.mark.parametrize(
+    ("table", "partition"),
+    [
+        ("users", "CAST(staging_events.user_id AS INTEGER)"),
+        ("songs", "staging_songs.song_id"),
+        ("artists", "staging_songs.artist_id"),
+    ],
+)
+def test_dimensions_fill_one_staged_row_per_key(table: str, partition: str) -> None:
+    fill = _step(table, "fill")
+    assert f"row_number() OVER (PARTITION BY {partition} ORDER BY " in fill
+    assert fill.count("row_number() OVER (PARTITION BY") == 1
+    assert fill.count("_ranked.rank_ = 1)") == 1
+
+
+# users
+
+
+def test_users_merge_is_redshifts_pattern_with_the_newest_event_winning() -> None:
+    assert _step("users", "create") == (
+        "CREATE TEMPORARY TABLE merge_users ( user_id INTEGER, first_name VARCHAR(256), "
+        "last_name VARCHAR(256), gender VARCHAR(16), level VARCHAR(16), source_ts BIGINT )"
+    )
+    fill = _step("users", "fill")
+    assert (
+        "row_number() OVER (PARTITION BY CAST(staging_events.user_id AS INTEGER) "
+        "ORDER BY staging_events.ts DESC, staging_events.item_in_session DESC NULLS LAST) AS rank_"
+    ) in fill
+    assert "staging_events.ts AS source_ts" in fill
+    assert "WHERE staging_events.user_id IS NOT NULL AND staging_events.user_id != ''" in fill
+    assert fill.endswith("WHERE latest_users_ranked.rank_ = 1) AS latest_users")
+    assert _step("users", "replace") == (
+        "DELETE FROM users USING merge_users WHERE users.user_id = merge_users.user_id "
+        "AND merge_users.source_ts > users.source_ts"
+    )
+    assert _step("users", "drop_known") == (
+        "DELETE FROM merge_users USING users WHERE users.user_id = merge_users.user_id"
+    )
+
+
+# songs, artists
+
+
+@pytest.mark.parametrize("table", ["songs", "artists"])
+def test_catalogue_rows_are_replaced_when_any_value_differs_null_safely(table: str) -> None:
+    merge = MERGES[table]
+    (key,) = merge.key
+    replace = _step(table, "replace")
+    prefix = (
+        f"DELETE FROM {table} USING merge_{table} WHERE {table}.{key} = merge_{table}.{key} AND ("
+    )
+    differs = _parenthesised_tail(replace, prefix).split(" OR ")
+    # AND binds tighter than OR: each column contributes three disjuncts, `a IS DISTINCT FROM b`
+    for column in (c.name for c in merge.stage.columns if c.name != key):
+        for disjunct in _null_safe_differs(table, column):
+            assert disjunct in differs, f"{disjunct!r} missing from {replace}"
+    # and nothing else (the key's own trio is there too: redundant under the key match)
+    allowed = {d for c in merge.stage.columns for d in _null_safe_differs(table, c.name)}
+    assert set(differs) <= allowed, set(differs) - allowed
+    assert "DISTINCT" not in replace
+
+
+def test_songs_fill_reads_year_zero_as_null() -> None:
+    assert "nullif(staging_songs.year, 0) AS year" in _step("songs", "fill")
+
+
+def test_artists_fill_reads_an_empty_location_as_null() -> None:
+    assert "nullif(staging_songs.artist_location, '') AS location" in _step("artists", "fill")
+
+
+# songplays
+
+
+def test_songplays_only_gain_rows_and_leave_the_identity_to_the_target() -> None:
+    merge = MERGES["songplays"]
+    assert merge.replace() is None
+    assert merge.key == ("user_id", "session_id", "start_time")
+    assert _step("songplays", "create") == (
+        "CREATE TEMPORARY TABLE merge_songplays ( start_time TIMESTAMP WITHOUT TIME ZONE, "
+        "user_id INTEGER, level VARCHAR(16), song_id VARCHAR(32), artist_id VARCHAR(32), "
+        "session_id INTEGER, location VARCHAR(512), user_agent VARCHAR(512) ) DISTKEY (start_time)"
+    )
+    for step in ("create", "fill", "drop_known", "insert"):
+        assert "songplay_id" not in _step("songplays", step), step
+    assert _step("songplays", "drop_known") == (
+        "DELETE FROM merge_songplays USING songplays "
+        "WHERE songplays.user_id = merge_songplays.user_id "
+        "AND songplays.session_id = merge_songplays.session_id "
+        "AND songplays.start_time = merge_songplays.start_time"
+    )
+
+
+def test_songplays_fill_keeps_unmatched_plays_with_null_song_ids() -> None:
+    fill = _step("songplays", "fill")
+    assert fill.startswith(
+        "INSERT INTO merge_songplays (start_time, user_id, level, song_id, artist_id, "
+        "session_id, location, user_agent) SELECT staged_plays.start_time, staged_plays.user_id, "
+        "staged_plays.level, song_matches.song_id, song_matches.artist_id, "
+        "staged_plays.session_id, staged_plays.location, staged_plays.user_agent FROM ("
+    )
+    assert fill.count(" JOIN ") == 1
+    assert ") AS staged_plays LEFT OUTER JOIN (" in fill
+    assert fill.endswith(
+        ") AS song_matches ON song_matches.title = staged_plays.song "
+        "AND song_matches.artist_name = staged_plays.artist "
+        "AND song_matches.duration = staged_plays.length"
+    )
+    # one play per identity, one catalogue song per (title, artist, duration)
+    assert (
+        "row_number() OVER (PARTITION BY CAST(staging_events.user_id AS INTEGER), "
+        "staging_events.session_id, staging_events.ts ORDER BY staging_events.item_in_session)"
+    ) in fill
+    assert (
+        "row_number() OVER (PARTITION BY staging_songs.title, staging_songs.artist_name, "
+        "staging_songs.duration ORDER BY staging_songs.song_id)"
+    ) in fill
+    assert "WHERE staging_events.page = 'NextSong'" in fill
+    assert f"{EPOCH_MS} AS start_time" in fill
+
+
+# time
+
+
+def test_time_merge_adds_each_new_start_time_once() -> None:
+    merge = MERGES["time"]
+    assert merge.replace() is None
+    assert _step("time", "create") == (
+        "CREATE TEMPORARY TABLE merge_time ( start_time TIMESTAMP WITHOUT TIME ZONE, "
+        "hour SMALLINT, day SMALLINT, week SMALLINT, month SMALLINT, year SMALLINT, "
+        "weekday SMALLINT ) DISTKEY (start_time)"
+    )
+    fill = _step("time", "fill")
+    assert (
+        f"FROM (SELECT DISTINCT {EPOCH_MS} AS start_time FROM staging_events "
+        "WHERE staging_events.page = 'NextSong') AS play_starts"
+    ) in fill
+    for part, column in [("hour", "hour"), ("day", "day"), ("week", "week"),
+                         ("month", "month"), ("year", "year"), ("dow", "weekday")]:  # fmt: skip
+        assert (
+            f"CAST(EXTRACT({part} FROM play_starts.start_time) AS SMALLINT) AS {column}"
+        ) in fill
+
+
+def test_the_time_table_is_named_plainly_and_redshift_reads_it_as_a_table() -> None:
+    # TIME is not one of Redshift's reserved words (TIMESTAMP is): no quoting is needed
+    assert _step("time", "drop_known") == (
+        "DELETE FROM merge_time USING time WHERE time.start_time = merge_time.start_time"
+    )
+    assert _step("time", "insert").startswith("INSERT INTO time (start_time, hour, ")
+    for sql, tables in [
+        (_step("time", "drop_known"), ["merge_time", "time"]),
+        (_step("time", "insert"), ["time", "merge_time"]),
+        ("DELETE FROM time", ["time"]),
+    ]:
+        assert _table_references(_redshift_tree(sql)) == tables, sql
+
+
+# epoch milliseconds
+
+
+def test_epoch_milliseconds_become_timestamps_by_interval_never_by_division() -> None:
+    for table in ("songplays", "time"):
+        fill = _step(table, "fill")
+        assert EPOCH_MS in fill, table
+        assert "DATEADD" not in fill.upper(), table  # takes an INT: overflows on epoch ms
+        assert "staging_events.ts /" not in fill, table
+
+
+# full refresh
+
+
+def test_full_refresh_deletes_every_star_table_inside_the_transaction() -> None:
+    sqls = [_sql(statement) for statement in full_refresh()]
+    assert sqls == [
+        "DELETE FROM songplays",
+        "DELETE FROM time",
+        "DELETE FROM users",
+        "DELETE FROM songs",
+        "DELETE FROM artists",
+    ]
+    assert {sql.removeprefix("DELETE FROM ") for sql in sqls} == set(MERGES)
+
+
+# 3. One expression tree, every engine -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", [POSTGRESQL, DUCKDB], ids=["postgresql", "duckdb"])
+def test_the_same_statements_compile_for_the_other_engines(dialect: sa.Dialect) -> None:
+    for name, statement in STATEMENTS.items():
+        sql = _sql(statement, dialect)
+        for word in ("DISTKEY", "DISTSTYLE", "SORTKEY", "ENCODE", "IDENTITY"):
+            assert word not in sql, f"{word} in {name} for {dialect.name}: {sql}"
+        assert "DISTINCT FROM" not in sql, name
+        assert "TRUNCATE" not in sql, name
+        if dialect is DUCKDB:
+            assert "INTERVAL '1 millisecond'" not in sql, name
+        else:
+            assert "epoch_ms" not in sql, name
+    for table in ("songplays", "time"):
+        fill = _sql(MERGES[table].fill(), dialect)
+        if dialect is DUCKDB:
+            assert "epoch_ms(CAST(staging_events.ts AS BIGINT)) AS start_time" in fill
+        else:
+            assert f"{EPOCH_MS} AS start_time" in fill
