@@ -194,9 +194,7 @@ def test_a_play_without_a_user_is_reported_not_stored_and_fails_nothing(
     logs = tmp_path / "logs"
     logs.mkdir()
     first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
-    play = next(
-        json.loads(line) for line in first.read_text().splitlines() if '"NextSong"' in line
-    )
+    play = next(json.loads(line) for line in first.read_text().splitlines() if '"NextSong"' in line)
     logged_out = {**play, "userId": "", "ts": play["ts"] + 1}
     (logs / first.name).write_text(first.read_text() + json.dumps(logged_out) + "\n")
     report = load(
