@@ -28,7 +28,8 @@ target_metadata = Base.metadata
 
 def database_url() -> str:
     url = (
-        context.get_x_argument(as_dictionary=True).get("db")
+        config.attributes.get("url")  # the library's offline script (`sparkify-dw sql`)
+        or context.get_x_argument(as_dictionary=True).get("db")
         or os.environ.get("SPARKIFY_DB_URL")
         or config.get_main_option("sqlalchemy.url")
     )

@@ -187,6 +187,45 @@ def _print_report(report: LoadReport) -> None:
         )
 
 
+class Dialect(StrEnum):
+    redshift = "redshift"
+    postgresql = "postgresql"
+    duckdb = "duckdb"
+
+
+@app.command()
+def sql(
+    dialect: Annotated[
+        Dialect, typer.Option(help="The engine whose SQL to print.")
+    ] = Dialect.redshift,
+    config: ConfigOption = None,
+    song_data: Annotated[str | None, typer.Option(help="Song files (as for run)")] = None,
+    log_data: Annotated[str | None, typer.Option(help="Event logs (as for run)")] = None,
+    log_jsonpath: Annotated[
+        str | None, typer.Option(help="The JSONPaths file (as for run)")
+    ] = None,
+    max_error: Annotated[int | None, typer.Option(help="MAXERROR (as for run)")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Include emptying the star tables first.")
+    ] = False,
+) -> None:
+    """Print every statement a run sends to the database, in order, as one SQL script.
+
+    Nothing is connected to. Credentials are masked; the IAM role ARN is shown as configured.
+    """
+    from sparkify_dw.script import run_script
+
+    settings = Settings.resolve(
+        config_file=config,
+        song_data=song_data,
+        log_data=log_data,
+        log_jsonpath=log_jsonpath,
+        max_error=max_error,
+    )
+    script = run_script(dialect.value, settings, full_refresh_=full_refresh)
+    print(script, end="")  # plain: rich would wrap long lines and mark up brackets
+
+
 @app.command()
 def generate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the data into.")],

@@ -17,8 +17,9 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from sqlalchemy import Table, func, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import Table, TextClause, func, select, text
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import Executable
 
 LOCK_NAME = "sparkify_dw.load"
 # A stable key below 2**31: pg_locks then shows it as classid 0, objid LOCK_KEY.
@@ -48,8 +49,22 @@ class RedshiftTableLock:
     def acquire(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
         if not tables:  # before the first migration there is nothing to lock
             return
-        quote = connection.dialect.identifier_preparer.format_table
-        connection.execute(text(f"LOCK {', '.join(quote(t) for t in tables)}"))
+        connection.execute(table_lock(connection.dialect, tables))
+
+
+def table_lock(dialect: Dialect, tables: Sequence[Table]) -> TextClause:
+    """Redshift's `LOCK t1, t2, …`: held to the end of the transaction."""
+    quote = dialect.identifier_preparer.format_table
+    return text(f"LOCK {', '.join(quote(t) for t in tables)}")
+
+
+def lock_statement(dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+    """The statement that takes the load lock on this engine, for printing (None: no lock)."""
+    if dialect.name == "redshift":
+        return table_lock(dialect, tables)
+    if dialect.name == "postgresql":
+        return select(func.pg_advisory_xact_lock(LOCK_KEY))
+    return None
 
 
 LOCKS: dict[str, LoadLock] = {

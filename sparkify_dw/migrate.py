@@ -43,6 +43,18 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
+def offline_sql(url: str, revision: str = "head") -> str:
+    """What `alembic upgrade <revision> --sql` writes for the database at `url` (not contacted)."""
+    import io
+
+    buffer = io.StringIO()
+    config = Config(output_buffer=buffer)
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["url"] = url
+    command.upgrade(config, revision, sql=True)
+    return buffer.getvalue()
+
+
 def downgrade(connection: Connection, revision: str = "base") -> None:
     """Migrate the database behind `connection` down to `revision` (commit is the caller's)."""
     command.downgrade(alembic_config(connection), revision)

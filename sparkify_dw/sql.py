@@ -87,3 +87,27 @@ class Analyze(Executable, ClauseElement):
 @compiles(Analyze)
 def _analyze(element: Analyze, compiler: SQLCompiler, **kw: Any) -> str:
     return f"ANALYZE {compiler.preparer.format_table(element.table)}"
+
+
+def _redshift_has_no_returning() -> None:
+    """Redshift has no RETURNING, but sqlalchemy-redshift inherits PostgreSQL's flags saying it
+    does (sqlalchemy-redshift issues 281 and 330): Alembic's version-table INSERT would then end in
+    `RETURNING version_num`, which Redshift rejects. Clear the flags on its dialects' mixin."""
+    try:
+        from sqlalchemy_redshift.dialect import RedshiftDialectMixin
+    except ImportError:  # pragma: no cover - sqlalchemy-redshift is a dependency
+        return
+    for flag in (
+        "implicit_returning",
+        "insert_returning",
+        "update_returning",
+        "update_returning_multifrom",
+        "delete_returning",
+        "delete_returning_multifrom",
+        "insert_executemany_returning",
+        "insert_executemany_returning_sort_by_parameter_order",
+    ):
+        setattr(RedshiftDialectMixin, flag, False)
+
+
+_redshift_has_no_returning()

@@ -1,0 +1,136 @@
+"""Every statement a run sends to a database, as one SQL script a DBA can review and run.
+
+`sparkify-dw sql --dialect redshift` prints it: the schema (the Alembic migrations, offline),
+then the load's transaction: the lock, emptying staging, both COPYs (secrets masked), and each
+star table's merge. The same builders as the loader make it, so what is printed is what runs.
+On DuckDB and PostgreSQL there is no COPY statement (the library reads the files and bulk-loads
+them itself): the script says so in a comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal, cast
+
+from sqlalchemy import create_engine, delete
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement, Executable
+
+from sparkify_dw.config import Settings
+from sparkify_dw.copy import CopyOptions
+from sparkify_dw.db import parse_url
+from sparkify_dw.locks import lock_statement
+from sparkify_dw.migrate import offline_sql
+from sparkify_dw.models import STAGING_TABLES, STAR_TABLES
+from sparkify_dw.transforms import Tables, full_refresh, star_merges
+
+DialectName = Literal["redshift", "postgresql", "duckdb"]
+
+# URLs that only pick a dialect: nothing is ever connected to.
+_PLACEHOLDER_URLS: dict[str, str] = {
+    "redshift": "redshift+redshift_connector://cluster.example:5439/dev",
+    "postgresql": "postgresql+psycopg://localhost/sparkify",
+    "duckdb": "duckdb:///sparkify.duckdb",
+}
+
+
+def dialect_url(dialect: DialectName, settings: Settings) -> str:
+    """The configured database's URL when it is of `dialect`, else a placeholder of it."""
+    if parse_url(settings.db_url).get_backend_name() == dialect:
+        return settings.db_url
+    return _PLACEHOLDER_URLS[dialect]
+
+
+def run_script(
+    dialect: DialectName, settings: Settings | None = None, *, full_refresh_: bool = False
+) -> str:
+    """The whole run for `dialect` as a script: statements end with `;`, comments say why."""
+    settings = settings or Settings()
+    url = dialect_url(dialect, settings)
+    engine = create_engine(parse_url(url))  # never connected: only its dialect is used
+    try:
+        parts = [
+            f"-- sparkify-dw: every statement a run sends to {dialect}, in order.\n",
+            "-- 1. The schema: the Alembic migrations (as `alembic upgrade head --sql`).\n",
+            offline_sql(url).strip() + "\n",
+            "-- 2. The load: one transaction from emptying staging to the last star table.\n",
+            *_load(engine.dialect, settings, full_refresh_),
+        ]
+    finally:
+        engine.dispose()
+    return "\n".join(parts)
+
+
+def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
+    yield "BEGIN;\n"
+    lock = lock_statement(dialect, [*STAGING_TABLES, *STAR_TABLES])
+    if lock is not None:
+        yield "-- Two loads never interleave: the second waits for this lock.\n"
+        yield _sql(lock, dialect)
+    yield "-- Staging holds this load's files only (DELETE: TRUNCATE would commit on Redshift).\n"
+    for table in STAGING_TABLES:
+        yield _sql(delete(table), dialect)
+    yield from _copies(dialect, settings)
+    tables = Tables.default()
+    if full:
+        yield "-- --full-refresh: the star tables are rebuilt from this load's staging.\n"
+        for emptying in full_refresh(tables):
+            yield _sql(emptying, dialect)
+    for merge in star_merges(tables):
+        yield f"-- {merge.name}: deduplicate the staged rows, replace, insert (Redshift's merge).\n"
+        for statement in merge.statements():
+            yield _sql(statement, dialect)
+    yield "COMMIT;\n"
+
+
+def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
+    events, songs = STAGING_TABLES
+    songs_options, events_options = settings.stage_options().copy_options()
+    sources = (
+        (songs, settings.song_data, songs_options),
+        (events, settings.log_data, events_options),
+    )
+    if dialect.name != "redshift":
+        for table, location, _ in sources:
+            yield (
+                f"-- {table.name}: COPY from {location} is done by the library on {dialect.name} "
+                "(it reads the files and bulk-loads them with Redshift's conversions).\n"
+            )
+        return
+    from sparkify_dw.redshift import copy_command, copy_sql
+
+    for table, location, options in sources:
+        if location.startswith("s3://"):
+            yield f"-- {table.name}: Redshift reads the files itself, with the cluster's role.\n"
+        else:
+            yield (
+                f"-- {table.name}: the configured location {location} is local; Redshift reads "
+                "only S3, so the COPY is shown for the same layout in an example bucket.\n"
+            )
+        yield copy_sql(copy_command(table, _s3(location), _with_role(options)), dialect) + ";\n"
+
+
+def _s3(location: str) -> str:
+    # The bundled sample is local: show the COPY as it would read the same layout on S3.
+    return (
+        location
+        if location.startswith("s3://")
+        else "s3://your-bucket/" + location.rsplit("/", 1)[-1]
+    )
+
+
+def _with_role(options: CopyOptions) -> CopyOptions:
+    from dataclasses import replace
+
+    jsonpaths = options.jsonpaths
+    if jsonpaths is not None and not jsonpaths.startswith("s3://"):
+        jsonpaths = _s3(jsonpaths)
+    role = options.iam_role_arn or "arn:aws:iam::123456789012:role/your-redshift-role"
+    return replace(options, iam_role_arn=role, jsonpaths=jsonpaths)
+
+
+def _sql(statement: ClauseElement | Executable, dialect: Dialect) -> str:
+    compiled = cast(ClauseElement, statement).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
+    )
+    return str(compiled).strip() + ";\n"
