@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from sparkify_dw.db import make_engine
+from sparkify_dw.db import is_serialization_failure, make_engine
 
 
 @pytest.mark.parametrize(
@@ -24,3 +25,31 @@ def test_duckdb_memory_is_capped_unless_the_url_says_otherwise(
         limit = connection.execute(text("SELECT current_setting('memory_limit')")).scalar_one()
     engine.dispose()
     assert limit == expected
+
+
+class _DriverError(Exception):
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "retry"),
+    [
+        # redshift_connector puts the server's fields in the message; 1023 is the code
+        (
+            _DriverError(
+                "{'S': 'ERROR', 'C': 'XX000', 'M': '1023', 'D': 'Serializable isolation "
+                "violation on table - 100144, transactions forming the cycle are: 1, 2'}"
+            ),
+            True,
+        ),
+        (_DriverError("could not serialize access", sqlstate="40001"), True),
+        (_DriverError("deadlock detected", sqlstate="40P01"), True),
+        (_DriverError("duplicate key value", sqlstate="23505"), False),
+        (_DriverError("{'S': 'ERROR', 'C': '42601', 'M': 'syntax error at or near'}"), False),
+    ],
+)
+def test_only_serialization_conflicts_are_worth_a_retry(error: Exception, retry: bool) -> None:
+    wrapped = DBAPIError("INSERT …", {}, error)
+    assert is_serialization_failure(wrapped) is retry
