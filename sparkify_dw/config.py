@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
-from sparkify_dw.db import DEFAULT_DB_URL, parse_url, redact_url
+from sparkify_dw.db import DEFAULT_DB_URL, parse_flag, parse_url, redact_url
 from sparkify_dw.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -107,8 +107,9 @@ def _unquote(value: str) -> str:
 
 
 def read_config_file(path: Path) -> dict[str, str]:
-    """Read a dwh.cfg: [CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT, [IAM_ROLE] ARN,
-    [S3] LOG_DATA LOG_JSONPATH SONG_DATA (REGION optional). Empty values are ignored."""
+    """Read a dwh.cfg: [CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT (and optionally IAM
+    CLUSTER_IDENTIFIER REGION PROFILE SSLMODE), [IAM_ROLE] ARN, [S3] LOG_DATA LOG_JSONPATH
+    SONG_DATA (REGION optional). Empty values are ignored."""
     if not path.is_file():
         raise ConfigError(f"Config file not found: {path}")
     parser = configparser.ConfigParser(interpolation=None)
@@ -137,16 +138,33 @@ def read_config_file(path: Path) -> dict[str, str]:
     return values
 
 
+# Optional [CLUSTER] keys passed to redshift_connector in the URL's query (see db.py).
+_CLUSTER_OPTIONS = {
+    "cluster_identifier": "CLUSTER_IDENTIFIER",
+    "region": "REGION",  # the cluster's region, for IAM; [S3] REGION is the bucket's, for COPY
+    "profile": "PROFILE",
+    "sslmode": "SSLMODE",
+}
+
+
 def _cluster_url(path: Path, host: str, getter: Callable[[str, str], str]) -> str:
+    """The Redshift URL of [CLUSTER]: password authentication, or IAM with `IAM=true`
+    (temporary credentials for DB_USER from GetClusterCredentials; DB_PASSWORD is not used)."""
     port = getter("CLUSTER", "DB_PORT") or "5439"
     if not port.isdigit():
         raise ConfigError(f"{path}: [CLUSTER] DB_PORT must be a number, not {port!r}")
+    iam_value = getter("CLUSTER", "IAM")
+    iam = parse_flag(iam_value, f"{path}: [CLUSTER] IAM") if iam_value else False
+    query = {key: getter("CLUSTER", option) for key, option in _CLUSTER_OPTIONS.items()}
+    if iam:
+        query["iam"] = "true"
     url = URL.create(
         "redshift+redshift_connector",
         username=getter("CLUSTER", "DB_USER") or None,
-        password=getter("CLUSTER", "DB_PASSWORD") or None,
+        password=None if iam else getter("CLUSTER", "DB_PASSWORD") or None,
         host=host,
         port=int(port),
         database=getter("CLUSTER", "DB_NAME") or None,
+        query={key: value for key, value in query.items() if value},
     )
     return url.render_as_string(hide_password=False)
