@@ -11,12 +11,12 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 
 import sparkify_dw.migrate
 import sparkify_dw.sql  # noqa: F401  (per-engine compilation of the custom constructs)
-from sparkify_dw.db import redact_url
+from sparkify_dw.db import make_engine, redact_url
 from sparkify_dw.models import Base
 
 config = context.config
@@ -62,7 +62,8 @@ def run_migrations_online() -> None:
         do_run_migrations(connection)
         return
     url = database_url()
-    engine = create_engine(url, poolclass=pool.NullPool)
+    # make_engine: the same connect arguments as the library (Redshift SSL, IAM, DuckDB limits)
+    engine = make_engine(url, poolclass=pool.NullPool)
     try:
         with engine.begin() as connection:
             do_run_migrations(connection)

@@ -160,7 +160,7 @@ def redshift_connect_args(url: URL) -> tuple[URL, dict[str, object]]:
     return url.difference_update_query(secrets), args
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+def make_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:
     """Create an Engine for a DuckDB, PostgreSQL or Redshift URL.
 
     DuckDB's memory is capped (`DUCKDB_MEMORY_LIMIT`); Redshift through redshift_connector gets
@@ -186,7 +186,7 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     if on_redshift_connector:
         parsed, connect_args = redshift_connect_args(parsed)
     try:
-        engine = create_engine(parsed, echo=echo, connect_args=connect_args)
+        engine = create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         extra = "postgres" if parsed.get_backend_name() == "postgresql" else "redshift"
         raise ConfigError(

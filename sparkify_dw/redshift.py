@@ -21,7 +21,7 @@ from sqlalchemy_redshift.commands import Compression, CopyCommand, Format
 
 from sparkify_dw.copy import CopyOptions, CopyResult, FileStats, Reject
 from sparkify_dw.db import driver_reason
-from sparkify_dw.errors import LoadError
+from sparkify_dw.errors import ConfigError, LoadError
 from sparkify_dw.sources import is_s3
 
 _SECRET = re.compile(r"(aws_secret_access_key|token|password)=[^;']*", re.IGNORECASE)
@@ -91,6 +91,15 @@ def copy_command(target: Table, location: str, options: CopyOptions) -> CopyComm
             "in dwh.cfg (or iam_role_arn in Settings)"
         )
     path_file = options.jsonpaths or ("auto ignorecase" if options.ignore_case else "auto")
+    try:
+        return _copy_command(target, location, options, path_file)
+    except ValueError as exc:  # CopyCommand validates the ARN, region, … with ValueErrors
+        raise ConfigError(f"Cannot build the COPY into {target.name}: {exc}") from None
+
+
+def _copy_command(
+    target: Table, location: str, options: CopyOptions, path_file: str
+) -> CopyCommand:
     return CopyCommand(
         target,
         location,

@@ -230,3 +230,12 @@ def test_the_postgresql_script_runs_on_postgresql(postgres_url: str) -> None:
         version = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     assert {"songplays", "users", "songs", "artists", "time", "load_errors"} <= tables
     assert version == [("0002",)]
+
+
+def test_a_malformed_role_arn_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "dwh.cfg"
+    config.write_text("[IAM_ROLE]\nARN=arn:aws:iam::123:role/dwhRole\n")
+    result = run_module("sparkify_dw", "sql", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Cannot build the COPY into staging_songs: invalid AWS account ID" in result.stderr
