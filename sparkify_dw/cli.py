@@ -251,6 +251,17 @@ def generate(
     )
 
 
+def _register_subcommands() -> None:
+    # Each capability keeps its commands in a module of its own.
+    from sparkify_dw import analytics_cli, checks_cli
+
+    analytics_cli.register(app)
+    checks_cli.register(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Entry point of the `sparkify-dw` console script."""
     try:
