@@ -1,6 +1,7 @@
 """Alembic environment for sparkify-dw.
 
-The database URL comes from `-x db=URL`, then SPARKIFY_DB_URL, then alembic.ini's sqlalchemy.url.
+The database URL comes from `-x db=URL`, `-x config=dwh.cfg` ([CLUSTER]), then SPARKIFY_DB_URL,
+then alembic.ini's sqlalchemy.url.
 A caller holding a connection passes it as `config.attributes["connection"]` (the library and
 the tests do), so one set of migrations serves the CLI, the library and `alembic` itself.
 """
@@ -26,10 +27,30 @@ if config.config_file_name is not None and config.attributes.get("connection") i
 target_metadata = Base.metadata
 
 
+def _from_config_file() -> str | None:
+    """`-x config=dwh.cfg`: the [CLUSTER] section of the original scripts' config file."""
+    path = context.get_x_argument(as_dictionary=True).get("config")
+    if not path:
+        return None
+    from pathlib import Path
+
+    from sparkify_dw.config import read_config_file
+    from sparkify_dw.errors import ConfigError
+
+    try:
+        url = read_config_file(Path(path)).get("db_url")
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+    if url is None:
+        raise SystemExit(f"{path} has no [CLUSTER] HOST: no database to migrate")
+    return url
+
+
 def database_url() -> str:
     url = (
         config.attributes.get("url")  # the library's offline script (`sparkify-dw sql`)
         or context.get_x_argument(as_dictionary=True).get("db")
+        or _from_config_file()
         or os.environ.get("SPARKIFY_DB_URL")
         or config.get_main_option("sqlalchemy.url")
     )

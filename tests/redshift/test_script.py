@@ -239,3 +239,16 @@ def test_a_malformed_role_arn_is_one_line_not_a_traceback(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "Cannot build the COPY into staging_songs: invalid AWS account ID" in result.stderr
+
+
+def test_alembic_takes_the_cluster_from_a_dwh_cfg(tmp_path: Path, dwh_cfg: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    args = ("alembic", "-c", str(repo / "alembic.ini"), "-x", f"config={dwh_cfg}")
+    result = run_module(*args, "upgrade", "head", "--sql", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "DISTKEY (start_time)" in result.stdout  # Redshift's DDL: the cluster's dialect
+    assert "Sup3rS3cret" not in result.stdout + result.stderr
+    missing = run_module(*args[:-1], "config=nowhere.cfg", "upgrade", "head", "--sql", cwd=tmp_path)
+    assert missing.returncode != 0
+    assert "Config file not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
