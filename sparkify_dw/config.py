@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 ENV_DB_URL = "SPARKIFY_DB_URL"
+# The cluster's password, for a dwh.cfg written without one (`sparkify-dw cluster create`).
+ENV_DB_PASSWORD = "SPARKIFY_DB_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,10 @@ class Settings:
     ) -> Settings:
         """Combine defaults, the config file, the environment and explicit overrides."""
         settings = cls()
-        if config_file is not None:
-            settings = replace(settings, **read_config_file(config_file))  # type: ignore[arg-type]
         env = os.environ if environ is None else environ
+        if config_file is not None:
+            values = read_config_file(config_file, environ=env)
+            settings = replace(settings, **values)  # type: ignore[arg-type]
         if env.get(ENV_DB_URL):
             settings = replace(settings, db_url=env[ENV_DB_URL])
         given = {key: value for key, value in overrides.items() if value is not None}
@@ -98,6 +101,14 @@ class Settings:
         return settings
 
 
+def _with_password(url: str, password: str) -> str:
+    """The config file's URL with `password`, unless the file has one or connects with IAM."""
+    parsed = parse_url(url)
+    if parsed.password or parsed.query.get("iam"):
+        return url
+    return parsed.set(password=password).render_as_string(hide_password=False)
+
+
 def _unquote(value: str) -> str:
     # The original dwh.cfg quotes its values: LOG_DATA='s3://udacity-dend/log_data'.
     value = value.strip()
@@ -106,10 +117,11 @@ def _unquote(value: str) -> str:
     return value
 
 
-def read_config_file(path: Path) -> dict[str, str]:
+def read_config_file(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Read a dwh.cfg: [CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT (and optionally IAM
     CLUSTER_IDENTIFIER REGION PROFILE SSLMODE), [IAM_ROLE] ARN, [S3] LOG_DATA LOG_JSONPATH
-    SONG_DATA (REGION optional). Empty values are ignored."""
+    SONG_DATA (REGION optional). Empty values are ignored; without DB_PASSWORD (and without IAM)
+    the password comes from $SPARKIFY_DB_PASSWORD."""
     if not path.is_file():
         raise ConfigError(f"Config file not found: {path}")
     parser = configparser.ConfigParser(interpolation=None)
@@ -135,6 +147,9 @@ def read_config_file(path: Path) -> dict[str, str]:
     host = get("CLUSTER", "HOST")
     if host:
         values["db_url"] = _cluster_url(path, host, get)
+        env = os.environ if environ is None else environ
+        if env.get(ENV_DB_PASSWORD):  # a file written without its password
+            values["db_url"] = _with_password(values["db_url"], env[ENV_DB_PASSWORD])
     return values
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from sparkify_dw.config import SAMPLE_DIR, Settings
 from sparkify_dw.errors import ConfigError
@@ -102,3 +103,19 @@ def test_a_malformed_url_is_a_config_error_without_the_password() -> None:
 def test_negative_max_error_is_refused() -> None:
     with pytest.raises(ConfigError, match="max_error"):
         Settings.resolve(environ={}, max_error=-1)
+
+
+def test_a_dwh_cfg_without_a_password_takes_it_from_the_environment(tmp_path: Path) -> None:
+    # `sparkify-dw cluster create` writes dwh.cfg without DB_PASSWORD unless asked.
+    path = tmp_path / "dwh.cfg"
+    path.write_text(DWH_CFG.replace("DB_PASSWORD='S3cret!Passw0rd'\n", ""))
+    env = {"SPARKIFY_DB_PASSWORD": "From3nv!"}
+    settings = Settings.resolve(config_file=path, environ=env)
+    assert sa.make_url(settings.db_url).password == "From3nv!"
+    assert "From3nv" not in repr(settings)
+    # A password in the file wins; without the variable there is none.
+    full = tmp_path / "full.cfg"
+    full.write_text(DWH_CFG)
+    with_file = Settings.resolve(config_file=full, environ=env)
+    assert sa.make_url(with_file.db_url).password == "S3cret!Passw0rd"
+    assert sa.make_url(Settings.resolve(config_file=path, environ={}).db_url).password is None
