@@ -1,9 +1,271 @@
-"""Placeholder: filled in by the work on issue 7."""
+"""`sparkify-dw query` and `sparkify-dw verify`: the analytics questions from the command line.
+
+Mounted on the main command by `register(app)`. Mistakes (an unknown query, a bad date, no
+warehouse yet, a malformed expectations file) are SparkifyErrors: one line on stderr and exit 1,
+printed by `sparkify_dw.cli.main`. A failed expectation is not a mistake: `verify` prints what
+differs and exits 1.
+"""
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import Engine
+
+from sparkify_dw.analytics import (
+    FILTERS,
+    QUERIES,
+    SAMPLE_EXPECTATIONS,
+    Check,
+    NoWarehouseError,
+    QueryError,
+    Result,
+    get_query,
+    load_expectations,
+    run_query,
+    snapshot,
+    to_json_value,
+    write_expectations,
+)
+from sparkify_dw.analytics import (
+    verify as verify_expectations,
+)
+from sparkify_dw.config import Settings
+from sparkify_dw.db import check_connection, make_engine, parse_url
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, duckdb:///sparkify.duckdb]"
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A dwh.cfg whose [CLUSTER] names the database."),
+]
+
+
+class Level(StrEnum):
+    free = "free"
+    paid = "paid"
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `sparkify-dw` app."""
+    """Add `query` and `verify` to the `sparkify-dw` app (once, however often called)."""
+    names = {command.name for command in app.registered_commands}
+    if "query" not in names:
+        app.command("query")(query)
+    if "verify" not in names:
+        app.command("verify")(verify)
+
+
+def open_warehouse(db: str | None, config: Path | None) -> Engine:
+    """The engine of the database a run loaded (flags, $SPARKIFY_DB_URL, dwh.cfg, default).
+
+    A DuckDB file that does not exist is not created (connecting would make an empty one).
+    """
+    settings = Settings.resolve(config_file=config, db_url=db)
+    url = parse_url(settings.db_url)
+    database = url.database
+    if (
+        url.get_backend_name() == "duckdb"
+        and database not in (None, "", ":memory:")
+        and not Path(database).expanduser().is_file()
+    ):
+        raise NoWarehouseError(
+            f"no warehouse at {settings.safe_db_url} (no such file): run `sparkify-dw run` first"
+        )
+    engine = make_engine(settings.db_url)
+    check_connection(engine)
+    return engine
+
+
+def query(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="The query to run (see --list).", show_default=False),
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Plays from this day (YYYY-MM-DD) or UTC time on, inclusive."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Plays up to this day (YYYY-MM-DD) or UTC time, inclusive."),
+    ] = None,
+    level: Annotated[Level | None, typer.Option(help="Only the plays made at this level.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many rows (ranked queries; default 10).")
+    ] = None,
+    output: Annotated[Format, typer.Option("--format", help="How to print the rows.")] = (
+        Format.table
+    ),
+    list_queries: Annotated[
+        bool, typer.Option("--list", help="List the queries and what they answer.")
+    ] = False,
+) -> None:
+    """Run one of the analytics queries on the warehouse and print its rows."""
+    if list_queries:
+        _print_list()
+        return
+    if name is None:
+        raise QueryError(f"Name a query: one of {', '.join(QUERIES)} (--list describes them)")
+    filters: dict[str, Any] = {
+        "since": since,
+        "until": until,
+        "level": level.value if level else None,
+        "limit": limit,
+    }
+    get_query(name).parse_filters(**filters)  # a mistake is reported before connecting
+    engine = open_warehouse(db, config)
+    try:
+        result = run_query(engine, name, **filters)
+    finally:
+        engine.dispose()
+    if output is Format.json:
+        records = [{c: to_json_value(v) for c, v in r.items()} for r in result.records()]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+    elif output is Format.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([_cell(v) for v in row] for row in result.rows)
+    else:
+        _print_table(result)
+
+
+def _cell(value: Any) -> str:
+    value = to_json_value(value)
+    return "" if value is None else str(value)
+
+
+def _print_table(result: Result) -> None:
+    given = result.filters.given()
+    caption = ", ".join(f"{k}={v}" for k, v in given.items()) or None
+    table = Table(title=result.query, caption=caption)
+    cells = [[_cell(value) for value in row] for row in result.rows]
+    for i, column in enumerate(result.columns):
+        values = [row[i] for row in result.rows]
+        numeric = bool(values) and all(isinstance(v, int | float) for v in values)
+        words = [cell[i] for cell in cells]
+        if any(" " in word for word in words):  # free text wraps at spaces
+            table.add_column(column, overflow="fold")
+        else:  # ids, numbers, dates: never cut short nor split over lines
+            width = max([len(column), *map(len, words)])
+            justify: Literal["left", "right"] = "right" if numeric else "left"
+            table.add_column(column, justify=justify, no_wrap=True, min_width=width)
+    for row_cells in cells:
+        table.add_row(*map(Text, row_cells))
+    out.print(table)
+    out.print(f"{len(result.rows)} row(s)")
+
+
+def _print_list() -> None:
+    table = Table(title="Queries")
+    table.add_column("name")
+    table.add_column("answers")
+    table.add_column("filters")
+    for query_ in QUERIES.values():
+        takes = ", ".join(f"--{f}" for f in FILTERS if f in query_.filters)
+        table.add_row(query_.name, query_.description, takes)
+    out.print(table)
+
+
+def verify(
+    expected: Annotated[
+        Path,
+        typer.Option(
+            "--expected",
+            help="The expectations file (JSON) [default: the bundled sample's]",
+            show_default=False,
+        ),
+    ] = SAMPLE_EXPECTATIONS,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Write the database's current results into the file (keeping its queries "
+            "and parameters, or every query with its defaults for a new file) instead of "
+            "checking them.",
+        ),
+    ] = False,
+) -> None:
+    """Run the queries of an expectations file and compare their rows with the expected ones.
+
+    Each expectation is reported PASS or FAIL with what differs (missing, unexpected or changed
+    rows); the exit code is 1 when any fails.
+    """
+    if write:
+        _write(expected, db, config)
+        return
+    expectations = load_expectations(expected)  # a malformed file is reported before connecting
+    engine = open_warehouse(db, config)
+    try:
+        checks = verify_expectations(engine, expectations)
+    finally:
+        engine.dispose()
+    for check in checks:
+        _print_check(check)
+    failed = sum(1 for check in checks if not check.passed)
+    summary = f"{len(checks) - failed} passed, {failed} failed ({expected})"
+    if failed:
+        out.print(f"[bold red]FAILED[/]: {summary}", markup=True)
+        raise typer.Exit(1)
+    out.print(f"[bold green]OK[/]: {summary}", markup=True)
+
+
+def _print_check(check: Check) -> None:
+    title = Text(check.expectation.title)
+    rows = len(check.result.rows)
+    if check.passed:
+        out.print(Text.assemble(("PASS ", "bold green"), title, f": {rows} row(s)"))
+        return
+    out.print(Text.assemble(("FAIL ", "bold red"), title))
+    styles = {"-": "red", "+": "green", "~": "yellow"}
+    for line in check.differences:
+        out.print(Text("     " + line, style=styles.get(line[:1], "")))
+
+
+def _write(path: Path, db: str | None, config: Path | None) -> None:
+    if path.exists():
+        entries = [(e.query, e.params) for e in load_expectations(path)]
+        description = _description(path)
+    else:
+        entries = [(name, {}) for name in QUERIES]
+        description = None
+    engine = open_warehouse(db, config)
+    try:
+        document = snapshot(engine, entries, description)
+    finally:
+        engine.dispose()
+    write_expectations(path, document)
+    out.print(f"Wrote the results of {len(entries)} queries to {path}")
+
+
+def _description(path: Path) -> str | None:
+    try:
+        description = json.loads(path.read_text(encoding="utf-8")).get("description")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return description if isinstance(description, str) else None
