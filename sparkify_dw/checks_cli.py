@@ -1,9 +1,120 @@
-"""Placeholder: filled in by the work on issue 7."""
+"""`sparkify-dw check`: the data-quality checks (sparkify_dw.checks) as a table, and an exit code.
+
+Mounted on the main command by `register(app)`. Exit code 1 when an error-severity check fails
+(a ChecksFailed: one line on stderr, printed by `sparkify_dw.cli.main`), 0 when every check
+passes or only warnings remain. `run` calls `check_after_load` once its load is committed.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from sparkify_dw.checks import CheckResult, ChecksFailed, Severity, check_database, failures
+from sparkify_dw.config import Settings
+
+out = Console(highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, duckdb:///sparkify.duckdb]"
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A dwh.cfg whose [CLUSTER] names the database."),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `sparkify-dw` app."""
+    """Add `sparkify-dw check` to the `sparkify-dw` app (once, however often called)."""
+    if not any(command.name == "check" for command in app.registered_commands):
+        app.command(name="check")(check)
+
+
+def check(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Run the data-quality checks on the warehouse and print each one's result.
+
+    Exit code 1 when a check of severity `error` fails, 0 otherwise (warnings included).
+    """
+    settings = Settings.resolve(config_file=config, db_url=db)
+    results = check_database(settings.db_url)
+    out.print(f"Checked {settings.safe_db_url}")
+    out.print(results_table(results))
+    out.print(summary(results))
+    _raise_on_failure(results, "")
+
+
+def check_after_load(db_url: str) -> None:
+    """What `run` does after its load: the checks, a summary and the checks that did not pass.
+
+    Raises ChecksFailed (exit 1) when an error-severity check fails; the load stays committed.
+    """
+    results = check_database(db_url)
+    out.print(f"Data-quality checks: {summary(results)}")
+    unpassed = [r for r in results if not r.passed]
+    if unpassed:
+        out.print(results_table(unpassed))
+    _raise_on_failure(results, " after the load (the load itself is committed)")
+
+
+def _raise_on_failure(results: Sequence[CheckResult], when: str) -> None:
+    failed = failures(results)
+    if failed:
+        names = ", ".join(r.name for r in failed)
+        raise ChecksFailed(f"{len(failed)} data-quality check(s) failed{when}: {names}", results)
+
+
+def summary(results: Sequence[CheckResult]) -> str:
+    passed = sum(r.passed for r in results)
+    failed = len(failures(results))
+    warned = sum(not r.passed and r.severity is Severity.WARNING for r in results)
+    return f"{len(results)} checks: {passed} passed, {failed} failed, {warned} warning(s)"
+
+
+def results_table(results: Sequence[CheckResult]) -> Table:
+    table = Table()
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("offending", justify="right")
+    table.add_column("examples")
+    for result in results:
+        if result.passed:
+            state = "[green]passed[/]"
+        elif result.severity is Severity.WARNING:
+            state = "[yellow]warning[/]"
+        else:
+            state = "[bold red]FAILED[/]"
+        examples = "\n".join(_example(row) for row in result.examples)
+        more = result.offending - len(result.examples)
+        if result.examples and more > 0:
+            examples += f"\n… and {more:,} more"
+        table.add_row(
+            f"{result.name}\n[dim]{escape(result.description)}[/]",
+            state,
+            f"{result.offending:,}",
+            escape(examples),
+        )
+    return table
+
+
+def _example(row: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={_value(value)}" for key, value in row.items())
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="milliseconds")
+    text = str(value)
+    return text if len(text) <= 60 else f"{text[:57]}…"

@@ -135,6 +135,9 @@ def run(
             notify=lambda message: err.print(f"[yellow]{message}[/]", highlight=False),
         )
     _print_report(report)
+    from sparkify_dw.checks_cli import check_after_load
+
+    check_after_load(settings.db_url)  # prints the checks' summary; exit 1 if one fails
 
 
 def _progress() -> Progress:

@@ -47,7 +47,9 @@ def run_script(
     """The whole run for `dialect` as a script: statements end with `;`, comments say why."""
     settings = settings or Settings()
     url = dialect_url(dialect, settings)
-    engine = create_engine(parse_url(url))  # never connected: only its dialect is used
+    # Never connected: only its dialect is used. Named parameters: a pyformat/format dialect
+    # would print `LIKE '%%x'` with literal binds, which a SQL client would take literally.
+    engine = create_engine(parse_url(url), paramstyle="named")
     try:
         parts = [
             f"-- sparkify-dw: every statement a run sends to {dialect}, in order.\n",
@@ -55,6 +57,8 @@ def run_script(
             offline_sql(url).strip() + "\n",
             "-- 2. The load: one transaction from emptying staging to the last star table.\n",
             *_load(engine.dialect, settings, full_refresh_),
+            "-- 3. The analytics queries (`sparkify-dw query NAME`), with their default filters.\n",
+            *_analytics(engine.dialect),
         ]
     finally:
         engine.dispose()
@@ -81,6 +85,14 @@ def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
         for statement in merge.statements():
             yield _sql(statement, dialect)
     yield "COMMIT;\n"
+
+
+def _analytics(dialect: Dialect) -> Iterator[str]:
+    from sparkify_dw.analytics import QUERIES
+
+    for name, query in QUERIES.items():
+        yield f"-- {name}: {query.description}\n"
+        yield _sql(query.statement(), dialect)
 
 
 def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:

@@ -319,7 +319,7 @@ def time_merge(t: Tables) -> Merge:
     e = t.staging_events.c
     starts = (
         select(EpochMsToTimestamp(e.ts).label("start_time"))
-        .where(e.page == NEXT_SONG)
+        .where(e.page == NEXT_SONG, *has_user(t))  # the start times of stored plays only
         .distinct()
         .subquery("play_starts")
     )

@@ -176,7 +176,7 @@ def test_create_again_status_and_delete_as_a_user_runs_them(aws_env: str, tmp_pa
     assert f"HOST={host}\n" in text
     assert f"ARN={role_arn}\n" in text
     assert "DB_PASSWORD" not in text
-    settings = read_config_file(config)
+    settings = read_config_file(config, environ={})  # no password in the file itself
     assert settings["db_url"] == f"redshift+redshift_connector://awsuser@{host}:5439/dev"
     assert settings["iam_role_arn"] == role_arn
 

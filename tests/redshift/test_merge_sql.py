@@ -322,7 +322,8 @@ def test_time_merge_adds_each_new_start_time_once() -> None:
     fill = _step("time", "fill")
     assert (
         f"FROM (SELECT DISTINCT {EPOCH_MS} AS start_time FROM staging_events "
-        "WHERE staging_events.page = 'NextSong') AS play_starts"
+        "WHERE staging_events.page = 'NextSong' AND staging_events.user_id IS NOT NULL "
+        "AND staging_events.user_id != '') AS play_starts"
     ) in fill
     for part, column in [("hour", "hour"), ("day", "day"), ("week", "week"),
                          ("month", "month"), ("year", "year"), ("dow", "weekday")]:  # fmt: skip

@@ -110,7 +110,10 @@ def test_the_redshift_script_parses_and_carries_the_design_the_copies_and_the_me
     assert "Sup3rS3cret" not in redshift_script
     statements = _statements(redshift_script)
     assert statements[0] == "BEGIN"
-    assert statements[-1] == "COMMIT"
+    assert statements.count("COMMIT") == 2  # the migrations', then the load's
+    analytics = statements[statements.index("COMMIT", statements.index("BEGIN", 1)) + 1 :]
+    assert len(analytics) == 10  # every analytics query, after the load
+    assert all(s.startswith("SELECT") for s in analytics)
     assert all(not s.endswith(";") for s in statements)  # one `;` each, split cleanly
 
 

@@ -1,0 +1,472 @@
+"""Data-quality checks of the warehouse: each a named SQLAlchemy Core query of offending rows.
+
+Every check selects the rows that break one rule of the data contract (spec/data-contract.md);
+a check passes when it selects none. The same expression trees run on DuckDB, PostgreSQL and
+Redshift, where keys are informational only, which is why the uniqueness and reference checks
+exist. `run_checks(bind)` runs them all and returns a `CheckResult` per check: its name,
+severity, how many rows offend, and a few of them.
+
+    from sparkify_dw import make_engine
+    from sparkify_dw.checks import run_checks
+
+    for result in run_checks(make_engine("duckdb:///sparkify.duckdb")):
+        print(result.name, result.passed, result.offending, result.examples)
+
+Two rules need a word:
+
+- `staged_plays_loaded`: staging holds only the last load's batch (a load empties it first),
+  so after incremental loads `songplays` holds more plays than staging has NextSong events. The
+  check is one-way: every staged NextSong play with a userId (one per play identity
+  `(user_id, session_id, start_time)`) is in `songplays`. After one full load, or a
+  `--full-refresh`, that is the same as "songplays holds exactly the staged plays".
+- `load_errors_reviewed` (a warning): `load_errors` is the list of rejected records still to be
+  looked at. Every row in it counts as unreviewed; reviewing means fixing the source (and
+  loading it again) or accepting the loss, then `DELETE FROM load_errors WHERE load_id = '…'`.
+  The table keeps the rejects of failed loads too (they are written outside the load's
+  transaction), which are as much worth a look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import (
+    Engine,
+    Integer,
+    String,
+    Table,
+    and_,
+    extract,
+    func,
+    inspect,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CompoundSelect, Select
+
+from sparkify_dw.db import check_connection, driver_reason, make_engine, parse_url, redact_url
+from sparkify_dw.errors import DatabaseError, SparkifyError
+from sparkify_dw.models import LoadErrorRecord
+from sparkify_dw.sql import EpochMsToTimestamp
+from sparkify_dw.transforms import NEXT_SONG, Tables, has_user
+
+EXAMPLES = 5  # offending rows kept per check
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    # A SELECT, or a UNION ALL of them (generic on SQLAlchemy 2.1 only: never evaluated).
+    Query: TypeAlias = Select[Any] | CompoundSelect[*tuple[Any, ...]]
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the warehouse breaks the data contract: `check` and `run` exit 1
+    WARNING = "warning"  # worth a look; the exit code stays 0
+
+
+class NoWarehouseError(SparkifyError):
+    """The database has no sparkify warehouse (or only part of one) to check."""
+
+
+class ChecksFailed(SparkifyError):
+    """At least one error-severity check failed; `results` holds every check's result."""
+
+    def __init__(self, message: str, results: Sequence[CheckResult]) -> None:
+        super().__init__(message)
+        self.results = tuple(results)
+
+
+@dataclass(frozen=True)
+class CheckTables:
+    """The tables the checks read (the models' tables by default)."""
+
+    star: Tables
+    load_errors: Table
+
+    @classmethod
+    def default(cls) -> CheckTables:
+        return cls(Tables.default(), cast(Table, LoadErrorRecord.__table__))
+
+    def all(self) -> tuple[Table, ...]:
+        s = self.star
+        return (
+            s.songplays,
+            s.users,
+            s.songs,
+            s.artists,
+            s.time,
+            s.staging_events,
+            s.staging_songs,
+            self.load_errors,
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule: `query` selects the rows that break it (none when the warehouse is sound)."""
+
+    name: str
+    description: str
+    query: Callable[[CheckTables], Query]
+    severity: Severity = Severity.ERROR
+
+    def offending(self, tables: CheckTables | None = None) -> Query:
+        """The offending rows, in the order the examples are taken."""
+        return self.query(tables or CheckTables.default())
+
+    def count(self, tables: CheckTables | None = None) -> Select[Any]:
+        """`SELECT count(*)` of the offending rows."""
+        rows = self.offending(tables).order_by(None).subquery("offending")
+        return select(func.count()).select_from(rows)
+
+    def examples(self, tables: CheckTables | None = None, limit: int = EXAMPLES) -> Query:
+        """The first `limit` offending rows."""
+        return self.offending(tables).limit(limit)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found. `examples` are offending rows as {column: value}."""
+
+    name: str
+    description: str
+    severity: Severity
+    offending: int
+    examples: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return self.offending == 0
+
+    @property
+    def failed(self) -> bool:
+        """Not passed, and an error: what makes `check` (and `run`) exit 1."""
+        return not self.passed and self.severity is Severity.ERROR
+
+    def __str__(self) -> str:
+        state = "passed" if self.passed else f"{self.offending:,} offending ({self.severity})"
+        return f"{self.name}: {state}"
+
+
+# The rules ----------------------------------------------------------------------------------
+
+
+def _star(t: CheckTables) -> list[Table]:
+    s = t.star
+    return [s.songplays, s.users, s.songs, s.artists, s.time]
+
+
+def _text(value: Any) -> ColumnElement[str]:
+    return literal(value, String)
+
+
+def _not_empty(t: CheckTables) -> Query:
+    # One row per empty table: an aggregate without GROUP BY has one row, HAVING drops it.
+    empty = [
+        select(_text(table.name).label("table_name")).select_from(table).having(func.count() == 0)
+        for table in _star(t)
+    ]
+    union = union_all(*empty)
+    return union.order_by(union.selected_columns.table_name)
+
+
+# Keys that must never be NULL: the primary keys, the play identity, and a song's artist.
+# Every one is NOT NULL in the schema except songs.artist_id, so on a warehouse built by the
+# migrations only that one can fail; the others guard tables changed by hand or by other tools.
+# (songplays.song_id/artist_id are NULL for a play whose song is not in the catalogue.)
+_KEYS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
+    ("songplays", ("songplay_id", "user_id", "session_id", "start_time"), "songplay_id"),
+    ("users", ("user_id",), None),
+    ("songs", ("song_id", "artist_id"), "song_id"),
+    ("artists", ("artist_id",), None),
+    ("time", ("start_time",), None),
+)
+
+
+def _null_keys(t: CheckTables) -> Query:
+    tables = {table.name: table for table in _star(t)}
+    parts = []
+    for name, columns, row_key in _KEYS:
+        table = tables[name]
+        for column in columns:
+            key = (
+                table.c[row_key].cast(String)
+                if row_key and row_key != column
+                else null().cast(String)
+            )
+            parts.append(
+                select(
+                    _text(name).label("table_name"),
+                    _text(column).label("column_name"),
+                    key.label("row_key"),
+                ).where(table.c[column].is_(None))
+            )
+    union = union_all(*parts)
+    c = union.selected_columns
+    return union.order_by(c.table_name, c.column_name, c.row_key)
+
+
+def _unique(table: Callable[[CheckTables], Table], *key: str) -> Callable[[CheckTables], Query]:
+    def query(t: CheckTables) -> Query:
+        columns = [table(t).c[k] for k in key]
+        copies = func.count().label("copies")
+        return (
+            select(*columns, copies)
+            .group_by(*columns)
+            .having(func.count() > 1)
+            .order_by(func.count().desc(), *columns)
+        )
+
+    return query
+
+
+def _plays_reference(
+    target: Callable[[CheckTables], Table], column: str, *, nullable: bool
+) -> Callable[[CheckTables], Query]:
+    """Plays whose `column` is not in `target` (NULL allowed when `nullable`)."""
+
+    def query(t: CheckTables) -> Query:
+        p, dim = t.star.songplays, target(t)
+        missing = dim.c[column].is_(None)
+        where = [p.c[column].is_not(None), missing] if nullable else [missing]
+        shown = [p.c.songplay_id, p.c.start_time, p.c.user_id, p.c.session_id]
+        if column not in ("start_time", "user_id"):
+            shown.append(p.c[column])
+        return (
+            select(*shown)
+            .select_from(p.outerjoin(dim, p.c[column] == dim.c[column]))
+            .where(*where)
+            .order_by(p.c.start_time, p.c.user_id, p.c.session_id)
+        )
+
+    return query
+
+
+def _songs_have_artists(t: CheckTables) -> Query:
+    s, a = t.star.songs, t.star.artists
+    return (
+        select(s.c.song_id, s.c.title, s.c.artist_id)
+        .select_from(s.outerjoin(a, s.c.artist_id == a.c.artist_id))
+        .where(s.c.artist_id.is_not(None), a.c.artist_id.is_(None))
+        .order_by(s.c.song_id)
+    )
+
+
+def _staged_plays_loaded(t: CheckTables) -> Query:
+    e, p = t.star.staging_events, t.star.songplays
+    staged = (
+        select(
+            e.c.user_id.cast(Integer).label("user_id"),
+            e.c.session_id,
+            EpochMsToTimestamp(e.c.ts).label("start_time"),
+        )
+        .where(e.c.page == NEXT_SONG, *has_user(t.star))
+        .distinct()
+        .subquery("staged")
+    )
+    same_play = and_(
+        p.c.user_id == staged.c.user_id,
+        p.c.session_id == staged.c.session_id,
+        p.c.start_time == staged.c.start_time,
+    )
+    return (
+        select(staged.c.user_id, staged.c.session_id, staged.c.start_time)
+        .select_from(staged.outerjoin(p, same_play))
+        .where(p.c.songplay_id.is_(None))
+        .order_by(staged.c.start_time, staged.c.user_id, staged.c.session_id)
+    )
+
+
+# The parts of a start_time, as the contract defines them (in UTC, the timestamps' zone).
+_TIME_PARTS = {
+    "hour": "hour",
+    "day": "day",  # of the month
+    "week": "week",  # ISO-8601
+    "month": "month",
+    "year": "year",
+    "weekday": "dow",  # 0 = Sunday … 6 = Saturday
+}
+
+
+def _time_parts_match(t: CheckTables) -> Query:
+    time = t.star.time
+    wrong = [
+        or_(time.c[column].is_(None), time.c[column] != extract(part, time.c.start_time))
+        for column, part in _TIME_PARTS.items()
+    ]
+    return (
+        select(time.c.start_time, *(time.c[column] for column in _TIME_PARTS))
+        .where(or_(*wrong))
+        .order_by(time.c.start_time)
+    )
+
+
+def _load_errors(t: CheckTables) -> Query:
+    e = t.load_errors
+    return select(
+        e.c.load_id,
+        e.c.starttime,
+        e.c.table_name,
+        e.c.filename,
+        e.c.line_number,
+        e.c.colname,
+        e.c.err_code,
+        e.c.err_reason,
+    ).order_by(e.c.starttime.desc(), e.c.id)
+
+
+def _s(name: str) -> Callable[[CheckTables], Table]:
+    return lambda t: cast(Table, getattr(t.star, name))
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("star_tables_not_empty", "every star table has rows", _not_empty),
+    Check(
+        "no_null_keys",
+        "no NULL key: primary keys, the play identity, a song's artist_id",
+        _null_keys,
+    ),
+    Check("unique_users", "one users row per user_id", _unique(_s("users"), "user_id")),
+    Check("unique_songs", "one songs row per song_id", _unique(_s("songs"), "song_id")),
+    Check("unique_artists", "one artists row per artist_id", _unique(_s("artists"), "artist_id")),
+    Check("unique_time", "one time row per start_time", _unique(_s("time"), "start_time")),
+    Check(
+        "unique_plays",
+        "one songplays row per play (user_id, session_id, start_time)",
+        _unique(_s("songplays"), "user_id", "session_id", "start_time"),
+    ),
+    Check(
+        "plays_have_users",
+        "every play's user_id is in users",
+        _plays_reference(_s("users"), "user_id", nullable=False),
+    ),
+    Check(
+        "plays_have_time",
+        "every play's start_time is in time",
+        _plays_reference(_s("time"), "start_time", nullable=False),
+    ),
+    Check(
+        "plays_have_songs",
+        "every play's non-NULL song_id is in songs",
+        _plays_reference(_s("songs"), "song_id", nullable=True),
+    ),
+    Check(
+        "plays_have_artists",
+        "every play's non-NULL artist_id is in artists",
+        _plays_reference(_s("artists"), "artist_id", nullable=True),
+    ),
+    Check(
+        "songs_have_artists", "every song's non-NULL artist_id is in artists", _songs_have_artists
+    ),
+    Check(
+        "staged_plays_loaded",
+        "every staged NextSong play with a userId (the last load's batch) is in songplays",
+        _staged_plays_loaded,
+    ),
+    Check(
+        "time_parts_match",
+        "time's hour, day, week, month, year, weekday are those of start_time",
+        _time_parts_match,
+    ),
+    Check(
+        "load_errors_reviewed",
+        "no rejected record left in load_errors (delete them once reviewed)",
+        _load_errors,
+        Severity.WARNING,
+    ),
+)
+
+
+# Running them -------------------------------------------------------------------------------
+
+
+def check_warehouse(connection: Connection, tables: CheckTables | None = None) -> None:
+    """Raise NoWarehouseError unless every table the checks read exists."""
+    tables = tables or CheckTables.default()
+    inspector = inspect(connection)
+    missing = [t.name for t in tables.all() if not inspector.has_table(t.name)]
+    if not missing:
+        return
+    where = _where(connection)
+    if len(missing) == len(tables.all()):
+        raise NoWarehouseError(f"no warehouse at {where}: run `sparkify-dw run` first")
+    raise NoWarehouseError(
+        f"no complete warehouse at {where} (no table {', '.join(missing)}): "
+        "run `sparkify-dw run` first, which migrates it"
+    )
+
+
+def _where(bind: Engine | Connection) -> str:
+    return redact_url(bind.engine.url)
+
+
+def run_checks(
+    bind: Engine | Connection,
+    checks: Sequence[Check] = CHECKS,
+    *,
+    examples: int = EXAMPLES,
+    tables: CheckTables | None = None,
+) -> list[CheckResult]:
+    """Run `checks` (every check by default) and return their results, in order.
+
+    Reads only. Given an Engine, the checks run on one connection of their own; given a
+    Connection, in its current transaction (or a new one). Raises NoWarehouseError when the
+    database has no warehouse.
+    """
+    tables = tables or CheckTables.default()
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return _run(connection, checks, examples, tables)
+    return _run(bind, checks, examples, tables)
+
+
+def _run(
+    connection: Connection, checks: Sequence[Check], examples: int, tables: CheckTables
+) -> list[CheckResult]:
+    check_warehouse(connection, tables)
+    results = []
+    for check in checks:
+        offending = connection.execute(check.count(tables)).scalar_one()
+        rows: tuple[dict[str, Any], ...] = ()
+        if offending and examples > 0:
+            found = connection.execute(check.examples(tables, examples))
+            rows = tuple(dict(row._mapping) for row in found)
+        results.append(CheckResult(check.name, check.description, check.severity, offending, rows))
+    return results
+
+
+def failures(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """The error-severity checks that failed."""
+    return [r for r in results if r.failed]
+
+
+def check_database(db_url: str) -> list[CheckResult]:
+    """Connect to `db_url`, run every check, disconnect: what `sparkify-dw check` runs.
+
+    A DuckDB file that does not exist is a NoWarehouseError (and is not created); a database
+    that does not answer, or fails a query, is a DatabaseError. Passwords are masked.
+    """
+    url = parse_url(db_url)
+    on_file = url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:")
+    if on_file and not Path(str(url.database)).expanduser().is_file():
+        raise NoWarehouseError(f"no warehouse at {redact_url(url)}: run `sparkify-dw run` first")
+    engine = make_engine(url)
+    try:
+        check_connection(engine)
+        return run_checks(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"Checks failed to run on {redact_url(url)}: {driver_reason(exc)}"
+        ) from exc
+    finally:
+        engine.dispose()
