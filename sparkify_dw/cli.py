@@ -256,11 +256,12 @@ def generate(
 
 def _register_subcommands() -> None:
     # Each capability keeps its commands in a module of its own.
-    from sparkify_dw import analytics_cli, checks_cli, cluster_cli
+    from sparkify_dw import analytics_cli, checks_cli, cluster_cli, report_cli
 
     analytics_cli.register(app)
     checks_cli.register(app)
     cluster_cli.register(app)
+    report_cli.register(app)
 
 
 _register_subcommands()

@@ -1,0 +1,335 @@
+"""The SVG charts (sparkify_dw.charts), the HTML report and `sparkify-dw report`.
+
+The report is written from the bundled sample loaded into DuckDB (and PostgreSQL when a server
+answers), parsed, checked for anything external, and rendered in headless Chromium when it is
+installed at /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import subprocess
+import xml.etree.ElementTree as ET
+import zlib
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sparkify_dw import load, make_engine, upgrade
+from sparkify_dw.analytics import NoWarehouseError, QueryError
+from sparkify_dw.charts import CHARTS, bar_chart, chart, hbar_chart, line_chart, nice_ticks
+from sparkify_dw.config import SAMPLE_DIR
+from sparkify_dw.loader import ALL_TABLES, count_rows
+from sparkify_dw.report import write_report
+from tests.helpers import run_module
+
+SVG = "{http://www.w3.org/2000/svg}"
+CHROMIUM = Path("/usr/bin/chromium")
+CHART_IDS = [f"chart-{name}" for name in CHARTS]
+
+
+def _load_sample(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        load(
+            engine,
+            song_data=str(SAMPLE_DIR / "song_data"),
+            log_data=str(SAMPLE_DIR / "log_data"),
+            log_jsonpath=str(SAMPLE_DIR / "log_json_path.json"),
+        )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A DuckDB file with the bundled sample loaded, shared by this module's tests."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('report') / 'sample.duckdb'}"
+    _load_sample(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def sample_report(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    engine = make_engine(sample_url)
+    try:
+        return write_report(engine, tmp_path_factory.mktemp("html") / "report.html")
+    finally:
+        engine.dispose()
+
+
+def _svgs(html: str) -> list[str]:
+    return re.findall(r"<svg\b.*?</svg>", html, flags=re.DOTALL)
+
+
+def _parse_svg(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)  # raises on anything that is not well-formed XML
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def _texts(root: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def _assert_self_contained(html: str) -> None:
+    lowered = html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", lowered)
+    assert "<script" not in lowered
+    assert "<link" not in lowered
+    assert "@import" not in lowered
+    assert "url(" not in lowered
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error:")
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+# --- Charts ------------------------------------------------------------------------------------
+
+
+def test_nice_ticks_start_at_zero_and_reach_a_round_number() -> None:
+    assert nice_ticks(45) == [0, 10, 20, 30, 40, 50]
+    assert nice_ticks(110) == [0, 25, 50, 75, 100, 125]
+    assert nice_ticks(1448)[-1] == 1500
+    assert nice_ticks(3) == [0, 1, 2, 3]
+    assert nice_ticks(0) == [0, 1]
+    assert nice_ticks(0.3, integer=False)[-1] >= 0.3
+
+
+def test_charts_escape_text_and_are_well_formed() -> None:
+    nasty = "Rock & Roll <live> \"quoted\" 'single'"
+    for svg in (
+        bar_chart([nasty, "b"], [3, 5], title=nasty, x_label="<x>", y_label="&y"),
+        hbar_chart([nasty, "b" * 200], [7, 2], title=nasty, x_label="plays"),
+        line_chart([1, 2, 3], [1, 4, 2], title=nasty, x_label="x & y"),
+    ):
+        root = _parse_svg(svg)
+        texts = _texts(root)
+        assert nasty in texts
+        assert "<live>" not in svg  # escaped, not markup
+        assert "<script" not in svg
+        assert "href" not in svg
+        assert root.get("viewBox", "").startswith("0 0 ")
+    long_label = hbar_chart(["b" * 200], [1], title="t")
+    assert "b" * 200 not in _texts(_parse_svg(long_label))  # shortened on the axis…
+    assert "b" * 200 in long_label  # … and whole in the tooltip
+
+
+def test_charts_scale_values_into_the_plot() -> None:
+    root = _parse_svg(bar_chart(["a", "b", "c"], [10, 20, 40], title="t", height=300))
+    bars = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    heights = [float(r.get("height", "nan")) for r in bars]
+    assert heights[0] == pytest.approx(heights[2] / 4)
+    assert heights[1] == pytest.approx(heights[2] / 2)
+    assert all(0 < float(r.get("y", "nan")) < 300 for r in bars)
+
+
+def test_charts_with_no_data_say_so() -> None:
+    for svg in (
+        bar_chart([], [], title="empty"),
+        hbar_chart([], [], title="empty"),
+        line_chart([], [], title="empty"),
+    ):
+        assert "no data" in _texts(_parse_svg(svg))
+    with pytest.raises(ValueError, match="labels"):
+        bar_chart(["a"], [1, 2], title="t")
+
+
+def test_chart_draws_each_query_on_the_sample(sample_url: str) -> None:
+    engine = make_engine(sample_url)
+    try:
+        hour = _parse_svg(chart(engine, "plays-by-hour"))
+        assert len([r for r in hour.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]) == 24
+        daily = _parse_svg(chart(engine, "daily-active-users", since="2018-11-10"))
+        assert daily.find(f"{SVG}polyline") is not None
+        assert "Daily active users (since 2018-11-10)" in _texts(daily)
+        top = _parse_svg(chart(engine, "top-songs", limit=3))
+        assert "Top 3 songs" in _texts(top)
+        for name in CHARTS:
+            _parse_svg(chart(engine, name, level="paid"))
+        with pytest.raises(QueryError, match="No chart for 'conversions'"):
+            chart(engine, "conversions")
+    finally:
+        engine.dispose()
+
+
+# --- The report --------------------------------------------------------------------------------
+
+
+def test_report_has_counts_checks_and_charts(sample_report: Path, sample_url: str) -> None:
+    html = sample_report.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Sparkify warehouse report" in html
+    assert re.search(r"Generated</dt><dd><time datetime=\"\d{4}-\d\d-\d\dT", html)
+    engine = make_engine(sample_url)
+    try:
+        with engine.connect() as connection:
+            counts = count_rows(connection, ALL_TABLES)
+    finally:
+        engine.dispose()
+    assert counts["songplays"] > 0
+    for table, count in counts.items():
+        assert f'<td class="name">{table}</td><td class="num">{count:,}</td>' in html
+    check_rows = re.findall(r'<tr class="check row-(pass|fail|warn)">', html)
+    assert len(check_rows) >= 10
+    assert set(check_rows) == {"pass"}
+    for name in ("star_tables_not_empty", "unique_plays", "load_errors_reviewed"):
+        assert f'<td class="name">{name}<div' in html
+    svgs = _svgs(html)
+    assert len(svgs) >= 5
+    for svg in svgs:
+        _parse_svg(svg)
+    for chart_id in CHART_IDS:
+        assert f'id="{chart_id}"' in html
+    _assert_self_contained(html)
+
+
+def test_report_of_an_empty_warehouse_shows_failed_checks(tmp_path: Path) -> None:
+    engine = make_engine(f"duckdb:///{tmp_path / 'empty.duckdb'}")
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+        html = write_report(engine, tmp_path / "deep" / "er" / "report.html").read_text()
+    finally:
+        engine.dispose()
+    assert '<tr class="check row-fail"><td class="name">star_tables_not_empty' in html
+    assert html.count(">no data</text>") == len(CHARTS)
+    for svg in _svgs(html):
+        _parse_svg(svg)
+
+
+def test_report_needs_a_warehouse(tmp_path: Path) -> None:
+    engine = make_engine(f"duckdb:///{tmp_path / 'bare.duckdb'}")
+    try:
+        with pytest.raises(NoWarehouseError, match="run `sparkify-dw run` first"):
+            write_report(engine, tmp_path / "report.html")
+    finally:
+        engine.dispose()
+    assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.postgres
+def test_report_on_postgresql_masks_the_password(postgres_url: str, tmp_path: Path) -> None:
+    _load_sample(postgres_url)
+    # The test server trusts 127.0.0.1, so any password connects: it must not be shown.
+    url = sa.make_url(postgres_url).set(password="s3cret-pw")
+    engine = make_engine(url)
+    try:
+        html = write_report(engine, tmp_path / "pg.html").read_text(encoding="utf-8")
+    finally:
+        engine.dispose()
+    assert "s3cret-pw" not in html
+    assert "***" in html
+    assert len(_svgs(html)) >= 5
+    assert '<tr class="check row-fail">' not in html
+    _assert_self_contained(html)
+
+
+# --- The command -------------------------------------------------------------------------------
+
+
+def test_command_writes_the_report_and_says_where(sample_url: str, tmp_path: Path) -> None:
+    result = run_module(
+        "sparkify_dw", "report", "--db", sample_url, "--out", "r/out.html", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = tmp_path / "r" / "out.html"
+    assert written.is_file()
+    assert "Wrote r/out.html" in result.stdout
+    assert sample_url.removeprefix("duckdb:///") in result.stdout
+    assert len(_svgs(written.read_text(encoding="utf-8"))) >= 5
+
+
+def test_command_errors_are_one_line(tmp_path: Path, sample_url: str) -> None:
+    missing = tmp_path / "missing.duckdb"
+    result = run_module("sparkify_dw", "report", "--db", f"duckdb:///{missing}", cwd=tmp_path)
+    _one_line_error(result, "no warehouse at", "sparkify-dw run")
+    assert not missing.exists()  # not created by looking
+    assert not (tmp_path / "report.html").exists()
+
+    bare = tmp_path / "bare.duckdb"
+    bare_engine = sa.create_engine(f"duckdb:///{bare}")
+    bare_engine.connect().close()  # a database without tables
+    bare_engine.dispose()
+    result = run_module("sparkify_dw", "report", "--db", f"duckdb:///{bare}", cwd=tmp_path)
+    _one_line_error(result, "no warehouse at", "sparkify-dw run")
+
+    (tmp_path / "a-folder").mkdir()
+    result = run_module(
+        "sparkify_dw", "report", "--db", sample_url, "--out", "a-folder", cwd=tmp_path
+    )
+    _one_line_error(result, "Cannot write the report to a-folder")
+
+    result = run_module(
+        "sparkify_dw",
+        "report",
+        "--db",
+        "postgresql+psycopg://someone:hunter2@127.0.0.1:1/nowhere",
+        cwd=tmp_path,
+    )
+    _one_line_error(result)
+    assert "hunter2" not in result.stderr
+
+
+# --- In a browser ------------------------------------------------------------------------------
+
+
+def _png_size_and_pixels(path: Path) -> tuple[int, int, bytes]:
+    """Width, height and the decompressed scanlines of a PNG (stdlib only)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    offset, width, height, idat = 8, 0, 0, b""
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            idat += body
+        offset += 12 + length
+    return width, height, zlib.decompress(idat)
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+)
+def test_report_renders_in_headless_chromium(sample_report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,2400",
+        f"--screenshot={shot}",
+        sample_report.resolve().as_uri(),
+    ]
+    env = {**os.environ, "HOME": str(tmp_path)}
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+    assert shot.is_file(), f"no screenshot (exit {result.returncode}): {result.stderr[-2000:]}"
+    width, height, pixels = _png_size_and_pixels(shot)
+    assert (width, height) == (1280, 2400)
+    assert shot.stat().st_size > 30_000  # a blank page compresses to a few KB
+    assert len(set(pixels)) > 64  # many colours, not one uniform background
+    rows = len(pixels) // height
+    distinct_rows = {pixels[i * rows + 1 : (i + 1) * rows] for i in range(0, height, 8)}
+    assert len(distinct_rows) > 50  # content all the way down, not one repeated line
