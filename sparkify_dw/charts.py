@@ -421,7 +421,58 @@ def _top_artists(result: Result) -> str:
     )
 
 
+def _top_locations(result: Result) -> str:
+    records = result.records()
+    return hbar_chart(
+        [r["location"] for r in records],
+        [r["plays"] for r in records],
+        title=f"Top {len(records)} locations" + _subtitle(result),
+        x_label="plays",
+    )
+
+
+def _top_user_agents(result: Result) -> str:
+    records = result.records()
+    return hbar_chart(
+        [f"{r['browser']} on {r['os']}" for r in records],
+        [r["plays"] for r in records],
+        title="Plays by browser and OS" + _subtitle(result),
+        x_label="plays",
+    )
+
+
+def _session_length(result: Result) -> str:
+    records = result.records()
+    return bar_chart(
+        [str(r["plays_per_session"]) for r in records],
+        [r["sessions"] for r in records],
+        title="Sessions by plays per session" + _subtitle(result),
+        x_label="plays in the session",
+        y_label="sessions",
+    )
+
+
+def _conversions(result: Result) -> str:
+    # Conversions per day: a user's converted_at is the first paid play after a free one.
+    per_day: dict[str, int] = {}
+    for r in result.records():
+        day = str(r["converted_at"])[:10]
+        per_day[day] = per_day.get(day, 0) + 1
+    days = sorted(per_day)
+    return bar_chart(
+        days,
+        [per_day[d] for d in days],
+        title="Free → paid conversions per day" + _subtitle(result),
+        x_label="day (UTC)",
+        y_label="users",
+    )
+
+
 CHARTS: dict[str, Callable[[Result], str]] = {
+    "conversions": _conversions,
+    "top-locations": _top_locations,
+    "top-user-agents": _top_user_agents,
+    "session-length": _session_length,
     "plays-by-hour": _plays_by_hour,
     "plays-by-weekday": _plays_by_weekday,
     "daily-active-users": _daily_active_users,
@@ -445,9 +496,9 @@ def chart_of(result: Result) -> str:
 def chart(bind: Engine | Connection, name: str, **filters: Any) -> str:
     """Run the analytics query `name` (filters as for `run_query`) and return its chart as SVG.
 
-    plays-by-hour, plays-by-weekday and level-split are bars, daily-active-users a line,
-    top-songs and top-artists horizontal bars. Raises QueryError for a query without a chart,
-    NoWarehouseError when the database has no warehouse.
+    Every query has one: daily-active-users is a line, the rankings (top-songs, top-artists,
+    top-locations, top-user-agents) horizontal bars, the rest bars (conversions per day).
+    Raises QueryError for an unknown name, NoWarehouseError when there is no warehouse.
     """
     if name not in CHARTS:
         raise QueryError(f"No chart for {name!r}: charts exist for {', '.join(CHARTS)}")

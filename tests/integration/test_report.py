@@ -19,16 +19,16 @@ import pytest
 import sqlalchemy as sa
 
 from sparkify_dw import load, make_engine, upgrade
-from sparkify_dw.analytics import NoWarehouseError, QueryError
+from sparkify_dw.analytics import QUERIES, NoWarehouseError, QueryError
 from sparkify_dw.charts import CHARTS, bar_chart, chart, hbar_chart, line_chart, nice_ticks
 from sparkify_dw.config import SAMPLE_DIR
 from sparkify_dw.loader import ALL_TABLES, count_rows
-from sparkify_dw.report import write_report
+from sparkify_dw.report import CHART_QUERIES, write_report
 from tests.helpers import run_module
 
 SVG = "{http://www.w3.org/2000/svg}"
 CHROMIUM = Path("/usr/bin/chromium")
-CHART_IDS = [f"chart-{name}" for name in CHARTS]
+CHART_IDS = [f"chart-{name}" for name, _ in CHART_QUERIES]
 
 
 def _load_sample(url: str) -> None:
@@ -154,10 +154,14 @@ def test_chart_draws_each_query_on_the_sample(sample_url: str) -> None:
         assert "Daily active users (since 2018-11-10)" in _texts(daily)
         top = _parse_svg(chart(engine, "top-songs", limit=3))
         assert "Top 3 songs" in _texts(top)
-        for name in CHARTS:
-            _parse_svg(chart(engine, name, level="paid"))
-        with pytest.raises(QueryError, match="No chart for 'conversions'"):
-            chart(engine, "conversions")
+        assert set(CHARTS) == set(QUERIES)  # a chart for every query, for notebooks
+        for name in QUERIES:
+            _parse_svg(chart(engine, name))
+        assert "no data" in _texts(_parse_svg(chart(engine, "conversions")))  # none in the sample
+        agents = _texts(_parse_svg(chart(engine, "top-user-agents")))
+        assert any(" on " in text for text in agents)
+        with pytest.raises(QueryError, match="No chart for 'nope'"):
+            chart(engine, "nope")
     finally:
         engine.dispose()
 
@@ -202,7 +206,7 @@ def test_report_of_an_empty_warehouse_shows_failed_checks(tmp_path: Path) -> Non
     finally:
         engine.dispose()
     assert '<tr class="check row-fail"><td class="name">star_tables_not_empty' in html
-    assert html.count(">no data</text>") == len(CHARTS)
+    assert html.count(">no data</text>") == len(CHART_QUERIES)
     for svg in _svgs(html):
         _parse_svg(svg)
 
