@@ -25,8 +25,7 @@ import importlib
 import json
 import math
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +46,6 @@ from sqlalchemy import (
     desc,
     distinct,
     func,
-    inspect,
     literal,
     or_,
     select,
@@ -58,6 +56,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import ConfigError, DatabaseError, SparkifyError
 from sparkify_dw.models import Artist, Song, Songplay, Time, User
+from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
+from sparkify_dw.warehouse import connect, require_tables
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
 SAMPLE_EXPECTATIONS = EXPECTATIONS_DIR / "sample.json"
@@ -103,10 +103,6 @@ WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "S
 
 class QueryError(ConfigError):
     """An unknown query name, or a filter it does not take or cannot use."""
-
-
-class NoWarehouseError(DatabaseError):
-    """The database has no star schema yet."""
 
 
 class ExpectationsError(ConfigError):
@@ -591,16 +587,7 @@ def _url(bind: Engine | Connection) -> str:
 
 def require_warehouse(connection: Connection) -> None:
     """A NoWarehouseError unless the star tables are there."""
-    try:
-        inspector = inspect(connection)
-        missing = [t for t in STAR_TABLES if not inspector.has_table(t)]
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot read {_url(connection)}: {driver_reason(exc)}") from None
-    if missing:
-        raise NoWarehouseError(
-            f"no warehouse at {_url(connection)} (no table {missing[0]}): "
-            "run `sparkify-dw run` first"
-        )
+    require_tables(connection, STAR_TABLES)
 
 
 def _execute(connection: Connection, query: Query, filters: Filters) -> Result:
@@ -629,23 +616,9 @@ def run_query(
     """
     query = get_query(name)
     filters = query.parse_filters(since=since, until=until, level=level, limit=limit)
-    with _connection(bind) as connection:
+    with connect(bind) as connection:
         require_warehouse(connection)
         return _execute(connection, query, filters)
-
-
-@contextmanager
-def _connection(bind: Engine | Connection) -> Iterator[Connection]:
-    """A connection from an Engine (closed afterwards), or the caller's Connection as it is."""
-    if isinstance(bind, Connection):
-        yield bind
-        return
-    try:
-        connection = bind.connect()
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot connect to {_url(bind)}: {driver_reason(exc)}") from None
-    with connection:
-        yield connection
 
 
 # --- Expected results --------------------------------------------------------------------------
@@ -843,7 +816,7 @@ def differences(
 def verify(bind: Engine | Connection, expectations: Iterable[Expectation]) -> list[Check]:
     """Run each expectation's query and compare its rows with the expected ones."""
     checks: list[Check] = []
-    with _connection(bind) as connection:
+    with connect(bind) as connection:
         require_warehouse(connection)
         for expectation in expectations:
             query = get_query(expectation.query)
@@ -869,7 +842,7 @@ def snapshot(
     if description:
         document["description"] = description
     document["expectations"] = []
-    with _connection(bind) as connection:
+    with connect(bind) as connection:
         require_warehouse(connection)
         for name, params in entries:
             query = get_query(name)

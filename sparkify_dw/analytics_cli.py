@@ -21,12 +21,12 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
 
+from sparkify_dw import warehouse
 from sparkify_dw.analytics import (
     FILTERS,
     QUERIES,
     SAMPLE_EXPECTATIONS,
     Check,
-    NoWarehouseError,
     QueryError,
     Result,
     get_query,
@@ -40,7 +40,6 @@ from sparkify_dw.analytics import (
     verify as verify_expectations,
 )
 from sparkify_dw.config import Settings
-from sparkify_dw.db import check_connection, make_engine, parse_url
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -83,19 +82,7 @@ def open_warehouse(db: str | None, config: Path | None) -> Engine:
     A DuckDB file that does not exist is not created (connecting would make an empty one).
     """
     settings = Settings.resolve(config_file=config, db_url=db)
-    url = parse_url(settings.db_url)
-    database = url.database
-    if (
-        url.get_backend_name() == "duckdb"
-        and database not in (None, "", ":memory:")
-        and not Path(database).expanduser().is_file()
-    ):
-        raise NoWarehouseError(
-            f"no warehouse at {settings.safe_db_url} (no such file): run `sparkify-dw run` first"
-        )
-    engine = make_engine(settings.db_url)
-    check_connection(engine)
-    return engine
+    return warehouse.open_warehouse(settings.db_url)
 
 
 def query(

@@ -31,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -42,7 +41,6 @@ from sqlalchemy import (
     and_,
     extract,
     func,
-    inspect,
     literal,
     null,
     or_,
@@ -54,11 +52,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
-from sparkify_dw.db import check_connection, driver_reason, make_engine, parse_url, redact_url
+from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import DatabaseError, SparkifyError
 from sparkify_dw.models import LoadErrorRecord
 from sparkify_dw.sql import EpochMsToTimestamp
 from sparkify_dw.transforms import NEXT_SONG, Tables, has_user
+from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
+from sparkify_dw.warehouse import open_warehouse, require_tables
 
 EXAMPLES = 5  # offending rows kept per check
 
@@ -72,10 +72,6 @@ if TYPE_CHECKING:
 class Severity(StrEnum):
     ERROR = "error"  # the warehouse breaks the data contract: `check` and `run` exit 1
     WARNING = "warning"  # worth a look; the exit code stays 0
-
-
-class NoWarehouseError(SparkifyError):
-    """The database has no sparkify warehouse (or only part of one) to check."""
 
 
 class ChecksFailed(SparkifyError):
@@ -392,22 +388,7 @@ CHECKS: tuple[Check, ...] = (
 
 def check_warehouse(connection: Connection, tables: CheckTables | None = None) -> None:
     """Raise NoWarehouseError unless every table the checks read exists."""
-    tables = tables or CheckTables.default()
-    inspector = inspect(connection)
-    missing = [t.name for t in tables.all() if not inspector.has_table(t.name)]
-    if not missing:
-        return
-    where = _where(connection)
-    if len(missing) == len(tables.all()):
-        raise NoWarehouseError(f"no warehouse at {where}: run `sparkify-dw run` first")
-    raise NoWarehouseError(
-        f"no complete warehouse at {where} (no table {', '.join(missing)}): "
-        "run `sparkify-dw run` first, which migrates it"
-    )
-
-
-def _where(bind: Engine | Connection) -> str:
-    return redact_url(bind.engine.url)
+    require_tables(connection, (t.name for t in (tables or CheckTables.default()).all()))
 
 
 def run_checks(
@@ -456,17 +437,12 @@ def check_database(db_url: str) -> list[CheckResult]:
     A DuckDB file that does not exist is a NoWarehouseError (and is not created); a database
     that does not answer, or fails a query, is a DatabaseError. Passwords are masked.
     """
-    url = parse_url(db_url)
-    on_file = url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:")
-    if on_file and not Path(str(url.database)).expanduser().is_file():
-        raise NoWarehouseError(f"no warehouse at {redact_url(url)}: run `sparkify-dw run` first")
-    engine = make_engine(url)
+    engine = open_warehouse(db_url)
     try:
-        check_connection(engine)
         return run_checks(engine)
     except SQLAlchemyError as exc:
         raise DatabaseError(
-            f"Checks failed to run on {redact_url(url)}: {driver_reason(exc)}"
+            f"Checks failed to run on {redact_url(engine.url)}: {driver_reason(exc)}"
         ) from exc
     finally:
         engine.dispose()

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -28,6 +27,7 @@ from sparkify_dw.checks import CheckResult, Severity, run_checks
 from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import ConfigError, DatabaseError
 from sparkify_dw.loader import ALL_TABLES, count_rows
+from sparkify_dw.warehouse import connect
 
 # The charts, in the report's order: (query, filters).
 CHART_QUERIES: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -94,7 +94,7 @@ def collect(bind: Engine | Connection) -> ReportData:
     """Read the counts, the checks' results and the charts' queries, on one connection."""
     database = redact_url(bind.engine.url)
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    with _connection(bind) as connection:
+    with connect(bind) as connection:
         require_warehouse(connection)  # NoWarehouseError: one line, nothing written
         checks = run_checks(connection)
         try:
@@ -106,20 +106,6 @@ def collect(bind: Engine | Connection) -> ReportData:
             for name, filters in CHART_QUERIES
         ]
     return ReportData(database, generated, counts, checks, charts)
-
-
-@contextmanager
-def _connection(bind: Engine | Connection) -> Iterator[Connection]:
-    if isinstance(bind, Connection):
-        yield bind
-        return
-    try:
-        connection = bind.connect()
-    except SQLAlchemyError as exc:
-        where = redact_url(bind.url)
-        raise DatabaseError(f"Cannot connect to {where}: {driver_reason(exc)}") from None
-    with connection:
-        yield connection
 
 
 def write_report(bind: Engine | Connection, out: Path | str) -> Path:

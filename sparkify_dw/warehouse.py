@@ -1,0 +1,78 @@
+"""Opening a warehouse someone else loaded: for the commands and functions that only read it
+(query, verify, check, report). One place decides what "no warehouse" means and says so."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from sparkify_dw.db import check_connection, driver_reason, make_engine, parse_url, redact_url
+from sparkify_dw.errors import DatabaseError
+
+RUN_FIRST = "run `sparkify-dw run` first"
+
+
+class NoWarehouseError(DatabaseError):
+    """The database has no sparkify warehouse (or only part of one)."""
+
+
+def open_warehouse(db_url: str) -> Engine:
+    """An engine on `db_url`, connected once to be sure it answers.
+
+    A DuckDB file that does not exist is a NoWarehouseError and is not created (connecting
+    would make an empty one).
+    """
+    url = parse_url(db_url)
+    database = url.database
+    if (
+        url.get_backend_name() == "duckdb"
+        and database not in (None, "", ":memory:")
+        and not Path(database).expanduser().is_file()
+    ):
+        raise NoWarehouseError(f"no warehouse at {redact_url(url)} (no such file): {RUN_FIRST}")
+    engine = make_engine(url)
+    try:
+        check_connection(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
+    return engine
+
+
+@contextmanager
+def connect(bind: Engine | Connection) -> Iterator[Connection]:
+    """A connection from an Engine (closed afterwards), or the caller's Connection as it is."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    try:
+        connection = bind.connect()
+    except SQLAlchemyError as exc:
+        where = redact_url(bind.url)
+        raise DatabaseError(f"Cannot connect to {where}: {driver_reason(exc)}") from None
+    with connection:
+        yield connection
+
+
+def require_tables(connection: Connection, tables: Iterable[str]) -> None:
+    """A NoWarehouseError unless every one of `tables` exists."""
+    names = list(tables)
+    where = redact_url(connection.engine.url)
+    try:
+        inspector = inspect(connection)
+        missing = [name for name in names if not inspector.has_table(name)]
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"Cannot read {where}: {driver_reason(exc)}") from None
+    if not missing:
+        return
+    if len(missing) == len(names):
+        raise NoWarehouseError(f"no warehouse at {where}: {RUN_FIRST}")
+    raise NoWarehouseError(
+        f"no complete warehouse at {where} (no table {', '.join(missing)}): "
+        f"{RUN_FIRST}, which migrates it"
+    )
