@@ -39,21 +39,11 @@ from sparkify_dw.analytics import (
 from sparkify_dw.analytics import (
     verify as verify_expectations,
 )
+from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
 from sparkify_dw.config import Settings
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, duckdb:///sparkify.duckdb]"
-    ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="A dwh.cfg whose [CLUSTER] names the database."),
-]
 
 
 class Level(StrEnum):
@@ -91,7 +81,7 @@ def query(
         typer.Argument(help="The query to run (see --list).", show_default=False),
     ] = None,
     db: DbOption = None,
-    config: ConfigOption = None,
+    config: WarehouseConfigOption = None,
     since: Annotated[
         str | None,
         typer.Option(help="Plays from this day (YYYY-MM-DD) or UTC time on, inclusive."),
@@ -187,7 +177,7 @@ def verify(
         ),
     ] = SAMPLE_EXPECTATIONS,
     db: DbOption = None,
-    config: ConfigOption = None,
+    config: WarehouseConfigOption = None,
     write: Annotated[
         bool,
         typer.Option(

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,21 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from sparkify_dw.checks import CheckResult, ChecksFailed, Severity, check_database, failures
+from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
 from sparkify_dw.config import Settings
 
 out = Console(highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, duckdb:///sparkify.duckdb]"
-    ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="A dwh.cfg whose [CLUSTER] names the database."),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +30,7 @@ def register(app: typer.Typer) -> None:
         app.command(name="check")(check)
 
 
-def check(db: DbOption = None, config: ConfigOption = None) -> None:
+def check(db: DbOption = None, config: WarehouseConfigOption = None) -> None:
     """Run the data-quality checks on the warehouse and print each one's result.
 
     Exit code 1 when a check of severity `error` fails, 0 otherwise (warnings included).

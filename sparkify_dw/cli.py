@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sparkify_dw import __version__
+from sparkify_dw.cli_options import ConfigOption, DbOption
 from sparkify_dw.config import Settings
 from sparkify_dw.errors import SparkifyError
 from sparkify_dw.loader import LoadReport
@@ -42,17 +43,6 @@ app = typer.Typer(
 out = Console()
 # soft_wrap: an error stays one line however narrow the terminal (or pipe) is
 err = Console(stderr=True, soft_wrap=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, duckdb:///sparkify.duckdb]"
-    ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="A dwh.cfg with [CLUSTER], [IAM_ROLE] and [S3] sections."),
-]
 
 
 def _version(value: bool) -> None:

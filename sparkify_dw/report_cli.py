@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sparkify_dw.analytics_cli import ConfigOption, DbOption, open_warehouse
+from sparkify_dw.analytics_cli import open_warehouse
+from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
 from sparkify_dw.db import redact_url
 from sparkify_dw.report import write_report
 
@@ -32,7 +33,7 @@ def report(
         Path, typer.Option("--out", help="The HTML file to write (replaced if it exists).")
     ] = Path("report.html"),
     db: DbOption = None,
-    config: ConfigOption = None,
+    config: WarehouseConfigOption = None,
 ) -> None:
     """Write one self-contained HTML file: row counts, data-quality checks and charts."""
     engine = open_warehouse(db, config)  # a DuckDB file that does not exist is not created

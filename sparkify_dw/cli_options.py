@@ -1,0 +1,25 @@
+"""Options several `sparkify-dw` commands share, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL [default: $SPARKIFY_DB_URL, dwh.cfg, duckdb:///sparkify.duckdb]"
+    ),
+]
+# For the commands that load: the whole dwh.cfg matters.
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A dwh.cfg with [CLUSTER], [IAM_ROLE] and [S3] sections."),
+]
+# For the commands that only read the warehouse: only [CLUSTER] matters.
+WarehouseConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A dwh.cfg whose [CLUSTER] names the database."),
+]
