@@ -41,6 +41,7 @@ from sparkify_dw.errors import SparkifyError
 if TYPE_CHECKING:
     from botocore.config import Config
     from botocore.exceptions import ClientError
+    from botocore.waiter import Waiter
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_ec2.type_defs import FilterTypeDef, IpPermissionTypeDef, SecurityGroupTypeDef
     from mypy_boto3_iam import IAMClient
@@ -221,11 +222,9 @@ class Clients:
         import botocore.session
         from botocore.exceptions import NoRegionError
 
-        from sparkify_dw import sources
+        from sparkify_dw.sources import mask_session_tokens
 
-        # the same masking of the session token in botocore's DEBUG trace as S3 reads have
-        for name in sources._WIRE_TRACE_LOGGERS:
-            logging.getLogger(name).addFilter(sources._MASK_SESSION_TOKEN)
+        mask_session_tokens()  # as for S3 reads: botocore's DEBUG trace shows the token
         with _aws_errors("set up the AWS clients"):
             core = botocore.session.get_session()
             session = boto3.session.Session(botocore_session=core, region_name=region)
@@ -966,18 +965,16 @@ def wait_until_available(
     attempts: int = WAIT_ATTEMPTS,
 ) -> ClusterTypeDef:
     """Wait (boto3's `cluster_available` waiter) until the cluster is available."""
-    from botocore.exceptions import WaiterError
-
-    waiter = clients.redshift.get_waiter("cluster_available")
-    waiting = f"Waiting for cluster {identifier} to be available (usually 5-15 minutes)"
-    with progress(waiting), _aws_errors(f"wait for cluster {identifier}"):
-        try:
-            waiter.wait(
-                ClusterIdentifier=identifier,
-                WaiterConfig={"Delay": delay, "MaxAttempts": attempts},
-            )
-        except WaiterError as exc:
-            raise _waiter_error(exc, identifier, "available", delay * attempts) from None
+    _wait(
+        clients.redshift.get_waiter("cluster_available"),
+        identifier,
+        "available",
+        f"Waiting for cluster {identifier} to be available (usually 5-15 minutes)",
+        f"wait for cluster {identifier}",
+        progress,
+        delay,
+        attempts,
+    )
     cluster = _find_cluster(clients, identifier)
     if cluster is None:
         raise ClusterError(f"Cluster {identifier} disappeared while waiting for it")
@@ -993,18 +990,39 @@ def wait_until_deleted(
     attempts: int = WAIT_ATTEMPTS,
 ) -> None:
     """Wait (boto3's `cluster_deleted` waiter) until the cluster is gone."""
+    _wait(
+        clients.redshift.get_waiter("cluster_deleted"),
+        identifier,
+        "deleted",
+        f"Waiting for cluster {identifier} to be deleted (usually a few minutes)",
+        f"wait for cluster {identifier} to be deleted",
+        progress,
+        delay,
+        attempts,
+    )
+
+
+def _wait(
+    waiter: Waiter,
+    identifier: str,
+    goal: str,
+    waiting: str,
+    doing: str,
+    progress: Progress,
+    delay: int,
+    attempts: int,
+) -> None:
+    """Run one of boto3's waiters with a progress display; one line if it gives up."""
     from botocore.exceptions import WaiterError
 
-    waiter = clients.redshift.get_waiter("cluster_deleted")
-    waiting = f"Waiting for cluster {identifier} to be deleted (usually a few minutes)"
-    with progress(waiting), _aws_errors(f"wait for cluster {identifier} to be deleted"):
+    with progress(waiting), _aws_errors(doing):
         try:
             waiter.wait(
                 ClusterIdentifier=identifier,
                 WaiterConfig={"Delay": delay, "MaxAttempts": attempts},
             )
         except WaiterError as exc:
-            raise _waiter_error(exc, identifier, "deleted", delay * attempts) from None
+            raise _waiter_error(exc, identifier, goal, delay * attempts) from None
 
 
 def _waiter_error(exc: Exception, identifier: str, goal: str, seconds: int) -> ClusterError:

@@ -17,7 +17,7 @@ S3 goes through boto3 with its own credential chain, region and endpoint setting
 (AWS_PROFILE, AWS_ENDPOINT_URL, …), one client per process. Every failure is a SourceError
 with one line that names the object and never carries a credential. botocore's DEBUG wire trace
 logs the session token in clear (the x-amz-security-token header): making the client masks it
-there (`_MaskSessionToken`); botocore never logs the secret key itself.
+there (`mask_session_tokens`); botocore never logs the secret key itself.
 """
 
 from __future__ import annotations
@@ -346,13 +346,21 @@ class _MaskSessionToken(logging.Filter):
 _MASK_SESSION_TOKEN = _MaskSessionToken()
 
 
+def mask_session_tokens() -> None:
+    """Mask the session token in botocore's DEBUG wire trace; call before making a client.
+
+    A logger keeps one of each filter object, so calling it again adds nothing.
+    """
+    for name in _WIRE_TRACE_LOGGERS:
+        logging.getLogger(name).addFilter(_MASK_SESSION_TOKEN)
+
+
 def _new_client() -> S3Client:
     import boto3
     import botocore.session
     from botocore.config import Config
 
-    for name in _WIRE_TRACE_LOGGERS:  # a filter is added once, however many clients are made
-        logging.getLogger(name).addFilter(_MASK_SESSION_TOKEN)
+    mask_session_tokens()
     with _s3_errors("S3"):
         core = botocore.session.get_session()
         own_retries = bool(os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS"))
