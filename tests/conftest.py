@@ -33,6 +33,12 @@ def sample_dir() -> Path:
     return SAMPLE_DIR
 
 
+@pytest.fixture(params=["sample", pytest.param("reference", marks=pytest.mark.reference)])
+def data_dir(request: pytest.FixtureRequest) -> Path:
+    """The bundled sample, and the real Sparkify data where ../shared is present."""
+    return Path(request.getfixturevalue(f"{request.param}_dir"))
+
+
 def _postgres_admin() -> Engine:
     engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:

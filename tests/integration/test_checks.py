@@ -277,12 +277,6 @@ def test_rejects_in_load_errors_are_a_warning_not_a_failure(
 # The command ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sample", pytest.param("reference", marks=pytest.mark.reference)])
-def data_dir(request: pytest.FixtureRequest) -> Path:
-    """The bundled sample, and the real Sparkify data where ../shared is present."""
-    return Path(request.getfixturevalue(f"{request.param}_dir"))
-
-
 def test_check_names_the_failed_checks_and_exits_1(
     engine: Engine, db_url: str, data_dir: Path, tmp_path: Path
 ) -> None:

@@ -133,12 +133,6 @@ def test_a_rejected_record_fails_the_load_and_changes_nothing(
     )
 
 
-@pytest.fixture(params=["sample", pytest.param("reference", marks=pytest.mark.reference)])
-def data_dir(request: pytest.FixtureRequest) -> Path:
-    """The bundled sample, and the real Sparkify data where ../shared is present."""
-    return Path(request.getfixturevalue(f"{request.param}_dir"))
-
-
 def test_rejects_are_kept_in_load_errors_even_when_the_load_fails(
     engine: Engine, data_dir: Path, tmp_path: Path
 ) -> None:
