@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from sqlalchemy import Table, TextClause, func, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Executable
 
@@ -29,11 +29,17 @@ Notify = Callable[[str], None]
 
 
 class LoadLock(Protocol):
+    def statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+        """The statement that takes the lock, waiting if need be (None: nothing to lock)."""
+
     def acquire(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
         """Take the lock inside the connection's current transaction, waiting if need be."""
 
 
 class PostgresAdvisoryLock:
+    def statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+        return select(func.pg_advisory_xact_lock(LOCK_KEY))
+
     def acquire(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
         if connection.execute(select(func.pg_try_advisory_xact_lock(LOCK_KEY))).scalar_one():
             return
@@ -46,25 +52,17 @@ class PostgresAdvisoryLock:
 
 
 class RedshiftTableLock:
-    def acquire(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
+    def statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+        """Redshift's `LOCK t1, t2, …`: held to the end of the transaction."""
         if not tables:  # before the first migration there is nothing to lock
-            return
-        connection.execute(table_lock(connection.dialect, tables))
+            return None
+        quote = dialect.identifier_preparer.format_table
+        return text(f"LOCK {', '.join(quote(t) for t in tables)}")
 
-
-def table_lock(dialect: Dialect, tables: Sequence[Table]) -> TextClause:
-    """Redshift's `LOCK t1, t2, …`: held to the end of the transaction."""
-    quote = dialect.identifier_preparer.format_table
-    return text(f"LOCK {', '.join(quote(t) for t in tables)}")
-
-
-def lock_statement(dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
-    """The statement that takes the load lock on this engine, for printing (None: no lock)."""
-    if dialect.name == "redshift":
-        return table_lock(dialect, tables)
-    if dialect.name == "postgresql":
-        return select(func.pg_advisory_xact_lock(LOCK_KEY))
-    return None
+    def acquire(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
+        lock = self.statement(connection.dialect, tables)
+        if lock is not None:
+            connection.execute(lock)
 
 
 LOCKS: dict[str, LoadLock] = {
@@ -78,3 +76,9 @@ def acquire(connection: Connection, tables: Sequence[Table], notify: Notify) -> 
     lock = LOCKS.get(connection.dialect.name)
     if lock is not None:
         lock.acquire(connection, tables, notify)
+
+
+def lock_statement(dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+    """The statement that takes this engine's load lock, for printing (None: no lock)."""
+    lock = LOCKS.get(dialect.name)
+    return None if lock is None else lock.statement(dialect, tables)

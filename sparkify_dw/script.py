@@ -10,6 +10,7 @@ them itself): the script says so in a comment.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Literal, cast
 
 from sqlalchemy import create_engine, delete
@@ -22,6 +23,7 @@ from sparkify_dw.db import parse_url
 from sparkify_dw.locks import lock_statement
 from sparkify_dw.migrate import offline_sql
 from sparkify_dw.models import STAGING_TABLES, STAR_TABLES
+from sparkify_dw.sources import is_s3
 from sparkify_dw.transforms import Tables, full_refresh, star_merges
 
 DialectName = Literal["redshift", "postgresql", "duckdb"]
@@ -112,7 +114,7 @@ def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
     from sparkify_dw.redshift import copy_command, copy_sql
 
     for table, location, options in sources:
-        if location.startswith("s3://"):
+        if is_s3(location):
             yield f"-- {table.name}: Redshift reads the files itself, with the cluster's role.\n"
         else:
             yield (
@@ -124,18 +126,12 @@ def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
 
 def _s3(location: str) -> str:
     # The bundled sample is local: show the COPY as it would read the same layout on S3.
-    return (
-        location
-        if location.startswith("s3://")
-        else "s3://your-bucket/" + location.rsplit("/", 1)[-1]
-    )
+    return location if is_s3(location) else "s3://your-bucket/" + location.rsplit("/", 1)[-1]
 
 
 def _with_role(options: CopyOptions) -> CopyOptions:
-    from dataclasses import replace
-
     jsonpaths = options.jsonpaths
-    if jsonpaths is not None and not jsonpaths.startswith("s3://"):
+    if jsonpaths is not None and not is_s3(jsonpaths):
         jsonpaths = _s3(jsonpaths)
     role = options.iam_role_arn or "arn:aws:iam::123456789012:role/your-redshift-role"
     return replace(options, iam_role_arn=role, jsonpaths=jsonpaths)
