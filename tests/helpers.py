@@ -6,6 +6,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from sparkify_dw import LoadReport, load
 
 
 def run_module(
@@ -22,4 +28,18 @@ def run_module(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def load_dir(
+    bind: Engine | Connection, data: Path, log_data: Path | None = None, **options: Any
+) -> LoadReport:
+    """`sparkify_dw.load` of a folder laid out like the sources (song_data/, log_data/,
+    log_json_path.json); `log_data` replaces the folder's logs, `options` go to load()."""
+    return load(
+        bind,
+        song_data=str(data / "song_data"),
+        log_data=str(log_data or data / "log_data"),
+        log_jsonpath=str(data / "log_json_path.json"),
+        **options,
     )

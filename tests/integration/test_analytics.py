@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sparkify_dw import load
 from sparkify_dw.analytics import (
     QUERIES,
     SAMPLE_EXPECTATIONS,
@@ -29,7 +28,7 @@ from sparkify_dw.analytics import (
     run_query,
     to_json_value,
 )
-from tests.helpers import run_module
+from tests.helpers import load_dir, run_module
 from tests.oracle import Expected, expected_tables, read_events, read_songs
 
 # --- An independent implementation of each question -------------------------------------------
@@ -185,12 +184,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in QUERIES] + [
 
 
 def _load(engine: Engine, data: Path) -> Expected:
-    load(
-        engine,
-        song_data=str(data / "song_data"),
-        log_data=str(data / "log_data"),
-        log_jsonpath=str(data / "log_json_path.json"),
-    )
+    load_dir(engine, data)
     return expected_tables(data / "song_data", data / "log_data")
 
 

@@ -21,21 +21,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
-from sparkify_dw import load, upgrade
+from sparkify_dw import upgrade
 from sparkify_dw.checks import CHECKS, CheckResult, Severity, run_checks
-from tests.helpers import run_module
+from tests.helpers import load_dir, run_module
 
 ERROR_CHECKS = {c.name for c in CHECKS if c.severity is Severity.ERROR}
-
-
-def _load(engine: Engine, data: Path, log_data: Path | None = None, max_error: int = 0) -> None:
-    load(
-        engine,
-        song_data=str(data / "song_data"),
-        log_data=str(log_data or data / "log_data"),
-        log_jsonpath=str(data / "log_json_path.json"),
-        max_error=max_error,
-    )
 
 
 def _not_passed(results: list[CheckResult]) -> dict[str, int]:
@@ -98,13 +88,13 @@ def test_every_check_passes_after_a_load_and_after_incremental_loads(
     half.mkdir()
     for f in logs[: len(logs) // 2]:
         (half / f.name).write_bytes(f.read_bytes())
-    _load(engine, sample_dir, log_data=half)
+    load_dir(engine, sample_dir, log_data=half)
     first = run_checks(engine)
     assert [r.name for r in first] == [c.name for c in CHECKS]
     assert _not_passed(first) == {}
 
-    _load(engine, sample_dir)
-    _load(engine, sample_dir, log_data=half)  # staging: half; songplays: every play
+    load_dir(engine, sample_dir)
+    load_dir(engine, sample_dir, log_data=half)  # staging: half; songplays: every play
     results = run_checks(engine)
     assert _not_passed(results) == {}
     assert all(r.examples == () for r in results)
@@ -114,9 +104,9 @@ def test_every_check_passes_after_a_load_and_after_incremental_loads(
 def test_every_check_passes_on_the_reference_data_and_the_sample(
     engine: Engine, reference_dir: Path, sample_dir: Path
 ) -> None:
-    _load(engine, reference_dir)
+    load_dir(engine, reference_dir)
     assert _not_passed(run_checks(engine)) == {}
-    _load(engine, sample_dir)  # another catalogue and other logs, merged in
+    load_dir(engine, sample_dir)  # another catalogue and other logs, merged in
     assert _not_passed(run_checks(engine)) == {}
 
 
@@ -140,7 +130,7 @@ def test_a_migrated_but_empty_warehouse_fails_only_the_emptiness_check(engine: E
 
 
 def test_each_check_fails_when_its_rule_is_broken(engine: Engine, sample_dir: Path) -> None:
-    _load(engine, sample_dir)
+    load_dir(engine, sample_dir)
     with engine.connect() as c:
         plays = c.execute(sa.text("SELECT songplay_id FROM songplays ORDER BY songplay_id"))
         p = [row[0] for row in plays]
@@ -239,7 +229,7 @@ def test_each_check_fails_when_its_rule_is_broken(engine: Engine, sample_dir: Pa
 
 
 def test_examples_are_capped_and_the_count_is_not(engine: Engine, sample_dir: Path) -> None:
-    _load(engine, sample_dir)
+    load_dir(engine, sample_dir)
     with engine.begin() as c:
         _sql(c, "UPDATE time SET weekday = (weekday + 1) % 7")
         total = c.execute(sa.text("SELECT count(*) FROM time")).scalar_one()
@@ -259,7 +249,7 @@ def test_rejects_in_load_errors_are_a_warning_not_a_failure(
         (logs / source.name).write_bytes(source.read_bytes())
     bad = sorted(logs.iterdir())[0]
     bad.write_bytes(bad.read_bytes() + b"{broken\n")
-    _load(engine, sample_dir, log_data=logs, max_error=1)
+    load_dir(engine, sample_dir, log_data=logs, max_error=1)
     results = _by_name(run_checks(engine))
     warning = results["load_errors_reviewed"]
     assert (warning.offending, warning.passed, warning.failed) == (1, False, False)
@@ -280,7 +270,7 @@ def test_rejects_in_load_errors_are_a_warning_not_a_failure(
 def test_check_names_the_failed_checks_and_exits_1(
     engine: Engine, db_url: str, data_dir: Path, tmp_path: Path
 ) -> None:
-    _load(engine, data_dir)
+    load_dir(engine, data_dir)
     engine.dispose()  # DuckDB: one process at a time
     passed = sparkify("check", "--db", db_url, cwd=tmp_path)
     assert passed.returncode == 0, passed.stderr

@@ -22,23 +22,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sparkify_dw import LoadReport, load
+from sparkify_dw import LoadReport
 from sparkify_dw.datagen import generate
 from sparkify_dw.db import make_engine
 from sparkify_dw.locks import LOCK_KEY, LOCK_NAME
+from tests.helpers import load_dir
 from tests.oracle import actual_tables, expected_tables
 
 STAR = ("songplays", "users", "songs", "artists", "time")
-
-
-def _load(engine: Engine, data: Path, log_data: Path | None = None, **kwargs: object) -> LoadReport:
-    return load(
-        engine,
-        song_data=str(data / "song_data"),
-        log_data=str(log_data or data / "log_data"),
-        log_jsonpath=str(data / "log_json_path.json"),
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 def _batch(files: list[Path], folder: Path) -> Path:
@@ -78,9 +69,9 @@ def test_second_half_then_first_half_then_the_month_is_the_month(
     logs = sorted((reference_dir / "log_data").rglob("*.json"))
     second = _batch(logs[15:], tmp_path / "second")
     first = _batch(logs[:15], tmp_path / "first")
-    _load(engine, reference_dir, second)
-    _load(engine, reference_dir, first)
-    again = _load(engine, reference_dir)
+    load_dir(engine, reference_dir, second)
+    load_dir(engine, reference_dir, first)
+    again = load_dir(engine, reference_dir)
     assert _counts(again) == {t: (0, 0) for t in STAR}  # the month again: nothing to do
     expected = expected_tables(reference_dir / "song_data", reference_dir / "log_data")
     with engine.connect() as connection:
@@ -95,7 +86,7 @@ def test_days_in_any_order_and_twice_end_where_the_month_at_once_does(
     random.Random(5).shuffle(order)
     changed_users = 0
     for n, day in enumerate(order):
-        report = _load(engine, month, _batch([day], tmp_path / f"batch{n}"))
+        report = load_dir(engine, month, _batch([day], tmp_path / f"batch{n}"))
         changed_users += next(t.changed for t in report.tables if t.table == "users")
     expected = expected_tables(month / "song_data", month / "log_data")
     with engine.connect() as connection:
@@ -107,7 +98,7 @@ def test_days_in_any_order_and_twice_end_where_the_month_at_once_does(
 
     at_once = make_engine(str(engine.url).replace("test.duckdb", "at_once.duckdb"))
     if engine.dialect.name == "duckdb":  # and the very same rows as one load of the month
-        _load(at_once, month)
+        load_dir(at_once, month)
         assert _star(at_once) == _star(engine)
     at_once.dispose()
 
@@ -115,7 +106,7 @@ def test_days_in_any_order_and_twice_end_where_the_month_at_once_does(
 def test_the_report_counts_rows_added_and_changed(
     engine: Engine, month: Path, tmp_path: Path
 ) -> None:
-    first = _load(engine, month)
+    first = load_dir(engine, month)
     expected = expected_tables(month / "song_data", month / "log_data")
     sizes = {
         "songplays": len(expected.songplays),
@@ -143,7 +134,7 @@ def test_the_report_counts_rows_added_and_changed(
         record = json.loads(f.read_text())
         record["artist_name"] = "Renamed Artist"
         f.write_text(json.dumps(record))
-    second = _load(engine, catalogue, month / "log_data")
+    second = load_dir(engine, catalogue, month / "log_data")
     assert _counts(second) == {
         "songplays": (0, 0),
         "users": (0, 0),
@@ -161,10 +152,10 @@ def test_the_report_counts_rows_added_and_changed(
 def test_full_refresh_rebuilds_the_star_tables_from_what_is_staged(
     engine: Engine, month: Path, tmp_path: Path
 ) -> None:
-    _load(engine, month)
+    load_dir(engine, month)
     days = sorted((month / "log_data").rglob("*.json"))
     week = _batch(days[:7], tmp_path / "week")
-    report = _load(engine, month, week, full_refresh=True)
+    report = load_dir(engine, month, week, full_refresh=True)
     assert report.full_refresh
     expected = expected_tables(month / "song_data", week)
     with engine.connect() as connection:
@@ -207,7 +198,7 @@ def test_a_killed_load_changes_nothing_and_the_next_run_completes(
 ) -> None:
     engine = make_engine(db_url)
     days = sorted((month / "log_data").rglob("*.json"))
-    _load(engine, month, _batch(days[:10], tmp_path / "early"))
+    load_dir(engine, month, _batch(days[:10], tmp_path / "early"))
     before = _star(engine)
     engine.dispose()  # DuckDB: one process may write the file at a time
 
@@ -229,7 +220,7 @@ def test_a_killed_load_changes_nothing_and_the_next_run_completes(
     engine = make_engine(db_url)
     try:
         assert _star(engine) == before
-        _load(engine, month)
+        load_dir(engine, month)
         with engine.connect() as connection:
             assert actual_tables(connection) == expected_tables(
                 month / "song_data", month / "log_data"
@@ -244,13 +235,13 @@ def test_concurrent_loads_on_postgresql_wait_for_each_other_and_add_nothing_twic
 ) -> None:
     engines = [make_engine(postgres_url) for _ in range(3)]
     holder, first, second = engines
-    _load(first, month)  # migrate, so the loads below only merge
+    load_dir(first, month)  # migrate, so the loads below only merge
     waits: list[str] = []
     errors: list[BaseException] = []
 
     def loader(engine: Engine) -> None:
         try:
-            _load(engine, month, notify=waits.append)
+            load_dir(engine, month, notify=waits.append)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
@@ -288,14 +279,14 @@ def test_concurrent_loads_on_postgresql_wait_for_each_other_and_add_nothing_twic
 @pytest.mark.postgres
 def test_concurrent_loads_without_waiting_both_succeed(postgres_url: str, month: Path) -> None:
     engines = [make_engine(postgres_url) for _ in range(2)]
-    _load(engines[0], month)
+    load_dir(engines[0], month)
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
 
     def loader(engine: Engine) -> None:
         try:
             barrier.wait()
-            _load(engine, month)
+            load_dir(engine, month)
         except BaseException as exc:
             errors.append(exc)
 
@@ -336,7 +327,7 @@ def test_a_serialization_failure_is_retried_then_the_load_completes(
     monkeypatch.setattr(loader, "transform", conflicting)
     monkeypatch.setattr(loader, "RETRY_SECONDS", 0.0)
     notices: list[str] = []
-    _load(engine, month, notify=notices.append)
+    load_dir(engine, month, notify=notices.append)
     assert len(calls) == 2
     assert len(notices) == 1
     assert "Trying again (1 of 3)" in notices[0]
@@ -356,7 +347,7 @@ def test_a_retry_gives_up_after_the_bound(
     monkeypatch.setattr(loader, "RETRY_SECONDS", 0.0)
     notices: list[str] = []
     with pytest.raises(sa.exc.OperationalError):
-        _load(engine, month, notify=notices.append)
+        load_dir(engine, month, notify=notices.append)
     assert len(notices) == loader.SERIALIZATION_RETRIES
 
 
@@ -370,7 +361,7 @@ def test_duckdb_and_postgresql_hold_the_same_star_tables(
     for url in (duckdb_url, postgres_url):
         engine = make_engine(url)
         for batch in batches:
-            _load(engine, month, batch)
+            load_dir(engine, month, batch)
         stars.append(_star(engine))
         engine.dispose()
     assert stars[0] == stars[1]

@@ -12,16 +12,8 @@ from sqlalchemy import Engine
 from sparkify_dw import load
 from sparkify_dw.errors import LoadError
 from sparkify_dw.transforms import Merge, Tables
+from tests.helpers import load_dir
 from tests.oracle import actual_tables, expected_tables
-
-
-def _load(engine: Engine, data: Path, log_data: Path | None = None) -> None:
-    load(
-        engine,
-        song_data=str(data / "song_data"),
-        log_data=str(log_data or data / "log_data"),
-        log_jsonpath=str(data / "log_json_path.json"),
-    )
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -38,7 +30,7 @@ def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 def test_sample_follows_the_contract_and_a_rerun_changes_nothing(
     engine: Engine, sample_dir: Path
 ) -> None:
-    _load(engine, sample_dir)
+    load_dir(engine, sample_dir)
     expected = expected_tables(sample_dir / "song_data", sample_dir / "log_data")
     with engine.connect() as connection:
         actual = actual_tables(connection)
@@ -49,13 +41,13 @@ def test_sample_follows_the_contract_and_a_rerun_changes_nothing(
     assert any(p[3] is None for p in expected.songplays), "every play matches the catalogue"
 
     before = _snapshot(engine)
-    _load(engine, sample_dir)
+    load_dir(engine, sample_dir)
     assert _snapshot(engine) == before  # songplay_id included: nothing re-inserted
 
 
 @pytest.mark.reference
 def test_reference_data_follows_the_contract(engine: Engine, reference_dir: Path) -> None:
-    _load(engine, reference_dir)
+    load_dir(engine, reference_dir)
     expected = expected_tables(reference_dir / "song_data", reference_dir / "log_data")
     with engine.connect() as connection:
         actual = actual_tables(connection)
@@ -69,7 +61,7 @@ def test_reference_data_follows_the_contract(engine: Engine, reference_dir: Path
     assert actual == expected
 
     before = _snapshot(engine)
-    _load(engine, reference_dir)
+    load_dir(engine, reference_dir)
     assert _snapshot(engine) == before
 
 
@@ -82,7 +74,7 @@ def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
     half.mkdir()
     for f in logs[: len(logs) // 2]:
         (half / f.name).write_bytes(f.read_bytes())
-    _load(engine, sample_dir, log_data=half)
+    load_dir(engine, sample_dir, log_data=half)
     before = _snapshot(engine)
 
     import sparkify_dw.loader as loader
@@ -101,11 +93,11 @@ def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
 
     monkeypatch.setattr(loader, "star_merges", failing_merges)
     with pytest.raises(sa.exc.DBAPIError):
-        _load(engine, sample_dir)
+        load_dir(engine, sample_dir)
     assert _snapshot(engine) == before
 
     monkeypatch.undo()
-    _load(engine, sample_dir)
+    load_dir(engine, sample_dir)
     expected = expected_tables(sample_dir / "song_data", sample_dir / "log_data")
     with engine.connect() as connection:
         assert actual_tables(connection) == expected
@@ -114,14 +106,14 @@ def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
 def test_a_rejected_record_fails_the_load_and_changes_nothing(
     engine: Engine, sample_dir: Path, tmp_path: Path
 ) -> None:
-    _load(engine, sample_dir)
+    load_dir(engine, sample_dir)
     before = _snapshot(engine)
     logs = tmp_path / "logs"
     logs.mkdir()
     first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
     (logs / first.name).write_bytes(first.read_bytes() + b'{"ts": "yesterday"}\n')
     with pytest.raises(LoadError, match=r"1 bad record.*ts"):
-        _load(engine, sample_dir, log_data=logs)
+        load_dir(engine, sample_dir, log_data=logs)
     assert _snapshot(engine) == before
     with engine.connect() as connection:
         staged = connection.execute(sa.text("SELECT count(*) FROM staging_events")).scalar()
@@ -146,7 +138,7 @@ def test_rejects_are_kept_in_load_errors_even_when_the_load_fails(
     )
 
     with pytest.raises(LoadError, match="load_errors WHERE load_id") as info:
-        _load(engine, sample_dir, log_data=logs)
+        load_dir(engine, sample_dir, log_data=logs)
     assert len(info.value.rejects) == 1  # MAXERROR 0: the first reject stops the COPY
 
     report = load(

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sparkify_dw import load, make_engine, upgrade
+from sparkify_dw import make_engine, upgrade
 from sparkify_dw.analytics import QUERIES, NoWarehouseError, QueryError
 from sparkify_dw.charts import CHARTS, bar_chart, chart, hbar_chart, line_chart, nice_ticks
 from sparkify_dw.config import SAMPLE_DIR
 from sparkify_dw.loader import ALL_TABLES, count_rows
 from sparkify_dw.report import CHART_QUERIES, write_report
-from tests.helpers import run_module
+from tests.helpers import load_dir, run_module
 
 SVG = "{http://www.w3.org/2000/svg}"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,12 +34,7 @@ CHART_IDS = [f"chart-{name}" for name, _ in CHART_QUERIES]
 def _load_sample(url: str) -> None:
     engine = make_engine(url)
     try:
-        load(
-            engine,
-            song_data=str(SAMPLE_DIR / "song_data"),
-            log_data=str(SAMPLE_DIR / "log_data"),
-            log_jsonpath=str(SAMPLE_DIR / "log_json_path.json"),
-        )
+        load_dir(engine, SAMPLE_DIR)
     finally:
         engine.dispose()
 
