@@ -28,7 +28,6 @@ import logging
 import os
 import re
 import stat
-import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from sparkify_dw.errors import SparkifyError
+from sparkify_dw.files import write_atomically
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -1264,16 +1264,7 @@ def write_dwh_config(path: Path, values: Mapping[str, Mapping[str, str]]) -> boo
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
         if private:
             mode &= 0o600
-        folder = path.parent if str(path.parent) else Path()
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(new)
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, new, mode)
     except OSError as exc:
         raise ClusterError(f"Cannot write {path}: {exc.strerror or exc}") from None
     return True

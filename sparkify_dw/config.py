@@ -10,7 +10,7 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,16 +61,8 @@ class Settings:
         """The sources and COPY options of a load with these settings."""
         from sparkify_dw.loader import StageOptions
 
-        return StageOptions(
-            song_data=self.song_data,
-            log_data=self.log_data,
-            log_jsonpath=self.log_jsonpath,
-            max_error=self.max_error,
-            iam_role_arn=self.iam_role_arn,
-            region=self.region,
-            compression=self.compression,
-            manifest=self.manifest,
-        )
+        # Every StageOptions field is a setting of the same name.
+        return StageOptions(**{f.name: getattr(self, f.name) for f in fields(StageOptions)})
 
     @classmethod
     def resolve(

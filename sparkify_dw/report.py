@@ -9,8 +9,6 @@ password masked. A database without the warehouse is a NoWarehouseError, and not
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -26,6 +24,7 @@ from sparkify_dw.charts import chart_of
 from sparkify_dw.checks import CheckResult, Severity, run_checks
 from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import ConfigError, DatabaseError
+from sparkify_dw.files import write_atomically
 from sparkify_dw.loader import ALL_TABLES, count_rows
 from sparkify_dw.warehouse import connect
 
@@ -118,15 +117,7 @@ def write_report(bind: Engine | Connection, out: Path | str) -> Path:
     document = render(collect(bind))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(document)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, document)
     except OSError as exc:
         raise ConfigError(f"Cannot write the report to {path}: {exc.strerror or exc}") from None
     return path
