@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,11 @@ def load_dir(
         log_jsonpath=str(data / "log_json_path.json"),
         **options,
     )
+
+
+def copy_batch(files: list[Path], folder: Path) -> Path:
+    """`folder`, new, holding copies of `files`: a batch of logs to load on its own."""
+    folder.mkdir(parents=True)
+    for f in files:
+        shutil.copyfile(f, folder / f.name)
+    return folder

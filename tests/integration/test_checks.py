@@ -23,7 +23,7 @@ from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw import upgrade
 from sparkify_dw.checks import CHECKS, CheckResult, Severity, run_checks
-from tests.helpers import load_dir, run_module
+from tests.helpers import copy_batch, load_dir, run_module
 
 ERROR_CHECKS = {c.name for c in CHECKS if c.severity is Severity.ERROR}
 
@@ -84,10 +84,7 @@ def test_every_check_passes_after_a_load_and_after_incremental_loads(
 ) -> None:
     # The first half of the logs, then all of them: staging then holds only the last batch.
     logs = sorted((sample_dir / "log_data").rglob("*.json"))
-    half = tmp_path / "half"
-    half.mkdir()
-    for f in logs[: len(logs) // 2]:
-        (half / f.name).write_bytes(f.read_bytes())
+    half = copy_batch(logs[: len(logs) // 2], tmp_path / "half")
     load_dir(engine, sample_dir, log_data=half)
     first = run_checks(engine)
     assert [r.name for r in first] == [c.name for c in CHECKS]

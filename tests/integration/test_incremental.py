@@ -26,17 +26,10 @@ from sparkify_dw import LoadReport
 from sparkify_dw.datagen import generate
 from sparkify_dw.db import make_engine
 from sparkify_dw.locks import LOCK_KEY, LOCK_NAME
-from tests.helpers import load_dir
+from tests.helpers import copy_batch, load_dir
 from tests.oracle import actual_tables, expected_tables
 
 STAR = ("songplays", "users", "songs", "artists", "time")
-
-
-def _batch(files: list[Path], folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    for f in files:
-        shutil.copyfile(f, folder / f.name)
-    return folder
 
 
 def _star(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -67,8 +60,8 @@ def test_second_half_then_first_half_then_the_month_is_the_month(
     engine: Engine, reference_dir: Path, tmp_path: Path
 ) -> None:
     logs = sorted((reference_dir / "log_data").rglob("*.json"))
-    second = _batch(logs[15:], tmp_path / "second")
-    first = _batch(logs[:15], tmp_path / "first")
+    second = copy_batch(logs[15:], tmp_path / "second")
+    first = copy_batch(logs[:15], tmp_path / "first")
     load_dir(engine, reference_dir, second)
     load_dir(engine, reference_dir, first)
     again = load_dir(engine, reference_dir)
@@ -86,7 +79,7 @@ def test_days_in_any_order_and_twice_end_where_the_month_at_once_does(
     random.Random(5).shuffle(order)
     changed_users = 0
     for n, day in enumerate(order):
-        report = load_dir(engine, month, _batch([day], tmp_path / f"batch{n}"))
+        report = load_dir(engine, month, copy_batch([day], tmp_path / f"batch{n}"))
         changed_users += next(t.changed for t in report.tables if t.table == "users")
     expected = expected_tables(month / "song_data", month / "log_data")
     with engine.connect() as connection:
@@ -154,7 +147,7 @@ def test_full_refresh_rebuilds_the_star_tables_from_what_is_staged(
 ) -> None:
     load_dir(engine, month)
     days = sorted((month / "log_data").rglob("*.json"))
-    week = _batch(days[:7], tmp_path / "week")
+    week = copy_batch(days[:7], tmp_path / "week")
     report = load_dir(engine, month, week, full_refresh=True)
     assert report.full_refresh
     expected = expected_tables(month / "song_data", week)
@@ -198,7 +191,7 @@ def test_a_killed_load_changes_nothing_and_the_next_run_completes(
 ) -> None:
     engine = make_engine(db_url)
     days = sorted((month / "log_data").rglob("*.json"))
-    load_dir(engine, month, _batch(days[:10], tmp_path / "early"))
+    load_dir(engine, month, copy_batch(days[:10], tmp_path / "early"))
     before = _star(engine)
     engine.dispose()  # DuckDB: one process may write the file at a time
 
@@ -356,7 +349,7 @@ def test_duckdb_and_postgresql_hold_the_same_star_tables(
     duckdb_url: str, postgres_url: str, month: Path, tmp_path: Path
 ) -> None:
     days = sorted((month / "log_data").rglob("*.json"))
-    batches = [_batch(days[15:], tmp_path / "late"), _batch(days[:15], tmp_path / "early")]
+    batches = [copy_batch(days[15:], tmp_path / "late"), copy_batch(days[:15], tmp_path / "early")]
     stars = []
     for url in (duckdb_url, postgres_url):
         engine = make_engine(url)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sparkify_dw import load
 from sparkify_dw.errors import LoadError
 from sparkify_dw.transforms import Merge, Tables
-from tests.helpers import load_dir
+from tests.helpers import copy_batch, load_dir
 from tests.oracle import actual_tables, expected_tables
 
 
@@ -70,10 +70,7 @@ def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
 ) -> None:
     # First load half the logs, so the star tables hold something to protect.
     logs = sorted((sample_dir / "log_data").rglob("*.json"))
-    half = tmp_path / "half"
-    half.mkdir()
-    for f in logs[: len(logs) // 2]:
-        (half / f.name).write_bytes(f.read_bytes())
+    half = copy_batch(logs[: len(logs) // 2], tmp_path / "half")
     load_dir(engine, sample_dir, log_data=half)
     before = _snapshot(engine)
 
