@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -179,7 +178,7 @@ def _password() -> str:
                     err=True,
                 )
             )
-        except click.exceptions.Abort:
+        except typer.Abort:
             raise ClusterError(
                 f"No password: set {PASSWORD_ENV} or type it at the prompt"
             ) from None
