@@ -56,11 +56,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import ConfigError, DatabaseError, SparkifyError
 from sparkify_dw.models import Artist, Song, Songplay, Time, User
+from sparkify_dw.sample import EXPECTATIONS_DIR as EXPECTATIONS_DIR
+from sparkify_dw.sample import SAMPLE_EXPECTATIONS as SAMPLE_EXPECTATIONS
 from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
 from sparkify_dw.warehouse import connect, require_tables
-
-EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
-SAMPLE_EXPECTATIONS = EXPECTATIONS_DIR / "sample.json"
 
 LEVELS = ("free", "paid")
 FILTERS = ("since", "until", "level", "limit")

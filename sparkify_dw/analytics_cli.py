@@ -13,34 +13,23 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine
 
-from sparkify_dw import warehouse
-from sparkify_dw.analytics import (
-    FILTERS,
-    QUERIES,
-    SAMPLE_EXPECTATIONS,
-    Check,
-    QueryError,
-    Result,
-    get_query,
-    load_expectations,
-    run_query,
-    snapshot,
-    to_json_value,
-    write_expectations,
-)
-from sparkify_dw.analytics import (
-    verify as verify_expectations,
-)
 from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
-from sparkify_dw.config import Settings
+from sparkify_dw.sample import SAMPLE_EXPECTATIONS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from sparkify_dw.analytics import Check, Result
+
+# sparkify_dw.analytics (and SQLAlchemy with it) is imported inside each command, so that
+# `sparkify-dw --help` does not pay for it.
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -71,6 +60,9 @@ def open_warehouse(db: str | None, config: Path | None) -> Engine:
 
     A DuckDB file that does not exist is not created (connecting would make an empty one).
     """
+    from sparkify_dw import warehouse
+    from sparkify_dw.config import Settings
+
     settings = Settings.resolve(config_file=config, db_url=db)
     return warehouse.open_warehouse(settings.db_url)
 
@@ -102,6 +94,8 @@ def query(
     ] = False,
 ) -> None:
     """Run one of the analytics queries on the warehouse and print its rows."""
+    from sparkify_dw.analytics import QUERIES, QueryError, get_query, run_query, to_json_value
+
     if list_queries:
         _print_list()
         return
@@ -131,6 +125,8 @@ def query(
 
 
 def _cell(value: Any) -> str:
+    from sparkify_dw.analytics import to_json_value
+
     value = to_json_value(value)
     return "" if value is None else str(value)
 
@@ -157,6 +153,8 @@ def _print_table(result: Result) -> None:
 
 
 def _print_list() -> None:
+    from sparkify_dw.analytics import FILTERS, QUERIES
+
     table = Table(title="Queries")
     table.add_column("name")
     table.add_column("answers")
@@ -193,6 +191,9 @@ def verify(
     Each expectation is reported PASS or FAIL with what differs (missing, unexpected or changed
     rows); the exit code is 1 when any fails.
     """
+    from sparkify_dw.analytics import load_expectations
+    from sparkify_dw.analytics import verify as verify_expectations
+
     if write:
         _write(expected, db, config)
         return
@@ -225,6 +226,8 @@ def _print_check(check: Check) -> None:
 
 
 def _write(path: Path, db: str | None, config: Path | None) -> None:
+    from sparkify_dw.analytics import QUERIES, load_expectations, snapshot, write_expectations
+
     if path.exists():
         entries = [(e.query, e.params) for e in load_expectations(path)]
         description = _description(path)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sparkify_dw.checks import CheckResult, ChecksFailed, Severity, check_database, failures
 from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
-from sparkify_dw.config import Settings
+
+if TYPE_CHECKING:
+    from sparkify_dw.checks import CheckResult
 
 out = Console(highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -35,6 +36,9 @@ def check(db: DbOption = None, config: WarehouseConfigOption = None) -> None:
 
     Exit code 1 when a check of severity `error` fails, 0 otherwise (warnings included).
     """
+    from sparkify_dw.checks import check_database
+    from sparkify_dw.config import Settings
+
     settings = Settings.resolve(config_file=config, db_url=db)
     results = check_database(settings.db_url)
     out.print(f"Checked {settings.safe_db_url}")
@@ -48,6 +52,8 @@ def check_after_load(db_url: str) -> None:
 
     Raises ChecksFailed (exit 1) when an error-severity check fails; the load stays committed.
     """
+    from sparkify_dw.checks import check_database
+
     results = check_database(db_url)
     out.print(f"Data-quality checks: {summary(results)}")
     unpassed = [r for r in results if not r.passed]
@@ -57,6 +63,8 @@ def check_after_load(db_url: str) -> None:
 
 
 def _raise_on_failure(results: Sequence[CheckResult], when: str) -> None:
+    from sparkify_dw.checks import ChecksFailed, failures
+
     failed = failures(results)
     if failed:
         names = ", ".join(r.name for r in failed)
@@ -64,6 +72,8 @@ def _raise_on_failure(results: Sequence[CheckResult], when: str) -> None:
 
 
 def summary(results: Sequence[CheckResult]) -> str:
+    from sparkify_dw.checks import Severity, failures
+
     passed = sum(r.passed for r in results)
     failed = len(failures(results))
     warned = sum(not r.passed and r.severity is Severity.WARNING for r in results)
@@ -71,6 +81,8 @@ def summary(results: Sequence[CheckResult]) -> str:
 
 
 def results_table(results: Sequence[CheckResult]) -> Table:
+    from sparkify_dw.checks import Severity
+
     table = Table()
     table.add_column("check")
     table.add_column("result")

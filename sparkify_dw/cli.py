@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,9 +24,12 @@ from rich.table import Table
 
 from sparkify_dw import __version__
 from sparkify_dw.cli_options import ConfigOption, DbOption
-from sparkify_dw.config import Settings
 from sparkify_dw.errors import SparkifyError
-from sparkify_dw.loader import LoadReport
+
+if TYPE_CHECKING:
+    from sparkify_dw.loader import LoadReport
+
+# The library is imported inside each command, so `--help` and `--version` stay quick.
 
 
 class Compression(StrEnum):
@@ -97,6 +100,7 @@ def run(
     ] = False,
 ) -> None:
     """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
+    from sparkify_dw.config import Settings
     from sparkify_dw.loader import run as run_pipeline
 
     settings = Settings.resolve(
@@ -206,6 +210,7 @@ def sql(
 
     Nothing is connected to. Credentials are masked; the IAM role ARN is shown as configured.
     """
+    from sparkify_dw.config import Settings
     from sparkify_dw.script import run_script
 
     settings = Settings.resolve(
@@ -246,11 +251,12 @@ def generate(
 
 def _register_subcommands() -> None:
     # Each capability keeps its commands in a module of its own.
-    from sparkify_dw import analytics_cli, checks_cli, cluster_cli, report_cli
+    from sparkify_dw import analytics_cli, checks_cli, cluster_cli, db_cli, report_cli
 
     analytics_cli.register(app)
     checks_cli.register(app)
     cluster_cli.register(app)
+    db_cli.register(app)
     report_cli.register(app)
 
 

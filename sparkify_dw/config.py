@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from sparkify_dw.copy import Compression
     from sparkify_dw.loader import StageOptions
 
-SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
+from sparkify_dw.sample import SAMPLE_DIR as SAMPLE_DIR
+
 ENV_DB_URL = "SPARKIFY_DB_URL"
 # The cluster's password, for a dwh.cfg written without one (`sparkify-dw cluster create`).
 ENV_DB_PASSWORD = "SPARKIFY_DB_PASSWORD"

@@ -7,6 +7,7 @@ staging tables to the last star table: when anything fails, every table is as it
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -236,9 +237,9 @@ def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
 def load(
     bind: Engine | Connection,
     *,
-    song_data: str,
-    log_data: str,
-    log_jsonpath: str,
+    song_data: str | os.PathLike[str],
+    log_data: str | os.PathLike[str],
+    log_jsonpath: str | os.PathLike[str],
     max_error: int = 0,
     iam_role_arn: str | None = None,
     region: str | None = None,
@@ -250,13 +251,14 @@ def load(
 ) -> LoadReport:
     """Migrate to the latest schema, then stage and merge into the star tables in one transaction.
 
-    The location and COPY arguments are `StageOptions`' fields (`load_with` takes one).
+    The location and COPY arguments are `StageOptions`' fields (`load_with` takes one);
+    locations are s3:// URIs or local paths (str or Path).
     `full_refresh` rebuilds the star tables from what this load stages instead of merging.
     """
     options = StageOptions(
-        song_data=song_data,
-        log_data=log_data,
-        log_jsonpath=log_jsonpath,
+        song_data=os.fspath(song_data),
+        log_data=os.fspath(log_data),
+        log_jsonpath=os.fspath(log_jsonpath),
         max_error=max_error,
         iam_role_arn=iam_role_arn,
         region=region,
@@ -278,7 +280,8 @@ def load_with(
 
     Given an Engine, a load that fails on a serialization conflict (Redshift's error 1023,
     PostgreSQL's 40001/40P01) is run again, at most SERIALIZATION_RETRIES more times; given a
-    Connection, retrying is the caller's choice.
+    Connection, retrying is the caller's choice. Any other error of the database or its driver
+    is a DatabaseError with the driver's first line (password masked); nothing was changed.
     """
     say = notify or _log_notice
     attempts = 1 + (SERIALIZATION_RETRIES if isinstance(bind, Engine) else 0)
@@ -287,13 +290,20 @@ def load_with(
             return _load_once(bind, options, full_refresh, progress, say)
         except DBAPIError as exc:
             if attempt == attempts or not is_serialization_failure(exc):
-                raise
+                raise _database_error(bind, exc) from None
             say(
                 f"The load met a concurrent transaction ({driver_reason(exc)}); nothing was "
                 f"changed. Trying again ({attempt} of {SERIALIZATION_RETRIES})."
             )
             time.sleep(RETRY_SECONDS * attempt)
+        except SQLAlchemyError as exc:  # not from the driver: e.g. no connection from a pool
+            raise _database_error(bind, exc) from None
     raise AssertionError("unreachable")
+
+
+def _database_error(bind: Engine | Connection, exc: SQLAlchemyError) -> DatabaseError:
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return DatabaseError(f"Load failed on {redact_url(engine.url)}: {driver_reason(exc)}")
 
 
 def _log_notice(message: str) -> None:
@@ -366,6 +376,7 @@ def run(
             notify=notify,
         )
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"Load failed on {settings.safe_db_url}: {driver_reason(exc)}") from exc
+        reason = driver_reason(exc)
+        raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from None
     finally:
         engine.dispose()

@@ -2,20 +2,30 @@
 
 Alembic owns the schema: the library and the tests call `upgrade()` on a connection they hold
 (the cookbook's "Sharing a Connection" recipe), so there is no second `create_all` path.
+`upgrade_database` and friends take a database URL instead (`sparkify-dw db …`).
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.ddl.postgresql import PostgresqlImpl
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Sequence, Table, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateSequence, DropSequence
 
+from sparkify_dw.errors import ConfigError, DatabaseError
 from sparkify_dw.sql import identity_sequence
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -23,10 +33,21 @@ _PACKAGE = Path(__file__).resolve().parent
 
 def migrations_dir() -> Path:
     """The migrations folder: inside an installed wheel, else the source tree's top level."""
-    for candidate in (_PACKAGE / "_migrations", _PACKAGE.parent / "migrations"):
+    for candidate in (_PACKAGE / "migrations", _PACKAGE.parent / "migrations"):
         if (candidate / "env.py").is_file():
             return candidate
     raise FileNotFoundError("sparkify-dw's migrations folder is missing from this installation")
+
+
+def alembic_ini() -> Path:
+    """The alembic.ini for `alembic -c`: beside the package in a wheel, else the checkout's.
+
+    Its `script_location = %(here)s/migrations` holds in both places.
+    """
+    for candidate in (_PACKAGE / "alembic.ini", _PACKAGE.parent / "alembic.ini"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("sparkify-dw's alembic.ini is missing from this installation")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -45,8 +66,6 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 def offline_sql(url: str, revision: str = "head") -> str:
     """What `alembic upgrade <revision> --sql` writes for the database at `url` (not contacted)."""
-    import io
-
     buffer = io.StringIO()
     config = Config(output_buffer=buffer)
     config.set_main_option("script_location", str(migrations_dir()))
@@ -62,9 +81,113 @@ def downgrade(connection: Connection, revision: str = "base") -> None:
 
 def current_revision(connection: Connection) -> str | None:
     """The revision the database is at, or None before the first migration."""
-    from alembic.runtime.migration import MigrationContext
-
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision of the project's migrations."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the project has migrations"
+    return head
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One migration, as `sparkify-dw db history` lists it."""
+
+    revision: str
+    down_revision: str | None
+    message: str
+    is_head: bool
+
+
+def history() -> list[Revision]:
+    """Every migration, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = [
+        Revision(
+            revision=r.revision,
+            down_revision=r.down_revision if isinstance(r.down_revision, str) else None,
+            message=(r.doc or "").strip(),
+            is_head=r.is_head,
+        )
+        for r in script.walk_revisions()
+    ]
+    return revisions[::-1]
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What `upgrade_database` or `downgrade_database` did: the revision before and after."""
+
+    database: str  # password masked
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """An unknown revision or an impossible step is a ConfigError; a driver's error one line."""
+    from sparkify_dw.db import driver_reason
+
+    try:
+        yield
+    except CommandError as exc:
+        raise ConfigError(f"Alembic: {str(exc).splitlines()[0]}") from None
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"Migration failed: {driver_reason(exc)}") from None
+
+
+def _migrate(db_url: str, step: str, revision: str) -> Migrated:
+    from sparkify_dw import locks
+    from sparkify_dw.db import check_connection, make_engine, redact_url
+
+    engine = make_engine(db_url)
+    try:
+        check_connection(engine)
+        with _alembic_errors(), engine.begin() as connection:
+            # The load's lock: a migration never runs beside a load or another migration.
+            locks.acquire(connection, (), lambda message: None)
+            before = current_revision(connection)
+            getattr(command, step)(alembic_config(connection), revision)
+            after = current_revision(connection)
+        return Migrated(redact_url(engine.url), before, after)
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(db_url: str, revision: str = "head") -> Migrated:
+    """Migrate the database at `db_url` up to `revision`, in one transaction (DDL included
+    on DuckDB and PostgreSQL; Redshift commits some DDL itself)."""
+    return _migrate(db_url, "upgrade", revision)
+
+
+def downgrade_database(db_url: str, revision: str) -> Migrated:
+    """Migrate the database at `db_url` down to `revision` (`base` drops every table)."""
+    return _migrate(db_url, "downgrade", revision)
+
+
+def database_revision(db_url: str) -> str | None:
+    """The revision of the database at `db_url` (None: no sparkify-dw schema yet). A DuckDB
+    file that does not exist is a NoWarehouseError, and is not created."""
+    from sparkify_dw.warehouse import open_warehouse
+
+    engine = open_warehouse(db_url)
+    try:
+        with _alembic_errors(), engine.connect() as connection:
+            return current_revision(connection)
+    finally:
+        engine.dispose()
+
+
+def upgrade_sql(db_url: str, revision: str = "head") -> str:
+    """`offline_sql` with Alembic's errors made one line."""
+    with _alembic_errors():
+        return offline_sql(db_url, revision)
 
 
 class DuckDBImpl(PostgresqlImpl):

@@ -14,10 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sparkify_dw.analytics_cli import open_warehouse
 from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
-from sparkify_dw.db import redact_url
-from sparkify_dw.report import write_report
 
 out = Console(soft_wrap=True, highlight=False)
 
@@ -36,6 +33,10 @@ def report(
     config: WarehouseConfigOption = None,
 ) -> None:
     """Write one self-contained HTML file: row counts, data-quality checks and charts."""
+    from sparkify_dw.analytics_cli import open_warehouse
+    from sparkify_dw.db import redact_url
+    from sparkify_dw.report import write_report
+
     engine = open_warehouse(db, config)  # a DuckDB file that does not exist is not created
     try:
         path = write_report(engine, output)

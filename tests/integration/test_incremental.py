@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sparkify_dw import LoadReport
 from sparkify_dw.datagen import generate
 from sparkify_dw.db import make_engine
+from sparkify_dw.errors import DatabaseError
 from sparkify_dw.locks import LOCK_KEY, LOCK_NAME
 from tests.helpers import copy_batch, load_dir
 from tests.oracle import actual_tables, expected_tables
@@ -339,7 +340,7 @@ def test_a_retry_gives_up_after_the_bound(
     monkeypatch.setattr(loader, "transform", always)
     monkeypatch.setattr(loader, "RETRY_SECONDS", 0.0)
     notices: list[str] = []
-    with pytest.raises(sa.exc.OperationalError):
+    with pytest.raises(DatabaseError, match="conflict"):
         load_dir(engine, month, notify=notices.append)
     assert len(notices) == loader.SERIALIZATION_RETRIES
 
