@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 # sparkify_dw.analytics (and SQLAlchemy with it) is imported inside each command, so that
 # `sparkify-dw --help` does not pay for it.
 
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+out = Console(soft_wrap=True, highlight=False, markup=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
 
 
 class Level(StrEnum):
@@ -208,9 +209,9 @@ def verify(
     failed = sum(1 for check in checks if not check.passed)
     summary = f"{len(checks) - failed} passed, {failed} failed ({expected})"
     if failed:
-        out.print(f"[bold red]FAILED[/]: {summary}", markup=True)
+        out.print(f"[bold red]FAILED[/]: {escape(summary)}", markup=True)
         raise typer.Exit(1)
-    out.print(f"[bold green]OK[/]: {summary}", markup=True)
+    out.print(f"[bold green]OK[/]: {escape(summary)}", markup=True)
 
 
 def _print_check(check: Check) -> None:

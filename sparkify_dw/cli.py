@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -43,9 +44,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# markup=False: file names, URLs and messages are printed as they are (a `[x]` in them is
+# text); the few styled lines ask for markup and escape what they insert.
+out = Console(markup=False)
 # soft_wrap: an error stays one line however narrow the terminal (or pipe) is
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 def _version(value: bool) -> None:
@@ -126,7 +129,7 @@ def run(
             settings,
             full_refresh=full_refresh,
             progress=advance,
-            notify=lambda message: err.print(f"[yellow]{message}[/]", highlight=False),
+            notify=lambda message: err.print(message, style="yellow", highlight=False),
         )
     _print_report(report)
     from sparkify_dw.checks_cli import check_after_load
@@ -173,9 +176,9 @@ def _print_report(report: LoadReport) -> None:
             if stats.rejected:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
         for warning in copy.warnings:
-            err.print(f"[yellow]warning:[/] {copy.table}: {warning}")
+            err.print(f"[yellow]warning:[/] {escape(f'{copy.table}: {warning}')}", markup=True)
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
     if report.rejects:
         out.print(
             f"Every rejected record, with file, line and reason: SELECT * FROM load_errors "
@@ -268,7 +271,8 @@ def main() -> None:
     try:
         app()
     except SparkifyError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        # The message is text, not markup: `[CLUSTER]` or `sparkify-dw[redshift]` stay as typed.
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted: the load was rolled back, nothing changed")

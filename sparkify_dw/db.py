@@ -187,11 +187,11 @@ def make_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:
         parsed, connect_args = redshift_connect_args(parsed)
     try:
         engine = create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
-    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+    except (NoSuchModuleError, ImportError) as exc:  # sqlalchemy-redshift raises ImportError
         extra = "postgres" if parsed.get_backend_name() == "postgresql" else "redshift"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(
-            f"No driver for {parsed.drivername}: {exc}. Install it, e.g. "
-            f"pip install 'sparkify-dw[{extra}]'"
+            f"No driver for {parsed.drivername} ({reason}): pip install 'sparkify-dw[{extra}]'"
         ) from None
     if on_redshift_connector:
         event.listen(engine, "do_connect", _connect_reporting_iam_errors)

@@ -20,8 +20,8 @@ db_app = typer.Typer(
     help="The warehouse's schema: Alembic migrations, from the installed package.",
     no_args_is_help=True,
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+out = Console(soft_wrap=True, highlight=False, markup=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
 
-out = Console(soft_wrap=True, highlight=False)
+out = Console(soft_wrap=True, highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

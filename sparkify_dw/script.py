@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Literal, cast
 
-from sqlalchemy import create_engine, delete
+from sqlalchemy import delete
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.sql import ClauseElement, Executable
 
 from sparkify_dw.config import Settings
@@ -49,21 +50,21 @@ def run_script(
     """The whole run for `dialect` as a script: statements end with `;`, comments say why."""
     settings = settings or Settings()
     url = dialect_url(dialect, settings)
-    # Never connected: only its dialect is used. Named parameters: a pyformat/format dialect
-    # would print `LIKE '%%x'` with literal binds, which a SQL client would take literally.
-    engine = create_engine(parse_url(url), paramstyle="named")
-    try:
-        parts = [
-            f"-- sparkify-dw: every statement a run sends to {dialect}, in order.\n",
-            "-- 1. The schema: the Alembic migrations (as `alembic upgrade head --sql`).\n",
-            offline_sql(url).strip() + "\n",
-            "-- 2. The load: one transaction from emptying staging to the last star table.\n",
-            *_load(engine.dialect, settings, full_refresh_),
-            "-- 3. The analytics queries (`sparkify-dw query NAME`), with their default filters.\n",
-            *_analytics(engine.dialect),
-        ]
-    finally:
-        engine.dispose()
+    # Only the dialect, never an engine: nothing is connected, and no driver is needed (a
+    # user without the [redshift] extra can still review the Redshift script). Named
+    # parameters: a pyformat/format dialect would print `LIKE '%%x'` with literal binds, which
+    # a SQL client would take literally.
+    dialect_class = cast("type[DefaultDialect]", parse_url(url).get_dialect())
+    sql_dialect = dialect_class(paramstyle="named")
+    parts = [
+        f"-- sparkify-dw: every statement a run sends to {dialect}, in order.\n",
+        "-- 1. The schema: the Alembic migrations (as `alembic upgrade head --sql`).\n",
+        offline_sql(url).strip() + "\n",
+        "-- 2. The load: one transaction from emptying staging to the last star table.\n",
+        *_load(sql_dialect, settings, full_refresh_),
+        "-- 3. The analytics queries (`sparkify-dw query NAME`), with their default filters.\n",
+        *_analytics(sql_dialect),
+    ]
     return "\n".join(parts)
 
 

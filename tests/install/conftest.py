@@ -1,0 +1,88 @@
+"""The package installed as its users install it, in virtual environments outside the checkout.
+
+Building and installing take tens of seconds and need the package index (PyPI or a mirror), so
+each environment is made once per test module; `xdist_group` keeps a module on one worker
+(scripts/test runs pytest with `--dist loadgroup`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sh(
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: int = 900,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def must(result: subprocess.CompletedProcess[str], what: str) -> str:
+    if result.returncode != 0:
+        pytest.fail(f"{what} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class Venv:
+    path: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.path / "bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin / "python"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """A user's environment: this venv first on PATH, nothing of the checkout's."""
+        keep = ("HOME", "LANG", "LC_ALL", "TMPDIR", "CI", "PIP_CERT", "PIP_FIND_LINKS")
+        environ = {k: os.environ[k] for k in keep if k in os.environ}
+        environ["PATH"] = f"{self.bin}{os.pathsep}/usr/local/bin:/usr/bin:/bin"
+        environ["COLUMNS"] = "200"
+        environ.update(extra)
+        return environ
+
+    def pip_install(self, *args: str | Path) -> None:
+        must(
+            sh(self.python, "-m", "pip", "install", "--quiet", *args, env=self.env()),
+            f"pip install {' '.join(map(str, args))}",
+        )
+
+
+def make_venv(where: Path) -> Venv:
+    # The interpreter behind this one, not the checkout's .venv.
+    base = getattr(sys, "_base_executable", sys.executable)
+    must(sh(base, "-m", "venv", where), "python -m venv")
+    return Venv(where)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built as `pip wheel` builds it (an isolated build environment)."""
+    dist = tmp_path_factory.mktemp("dist")
+    must(
+        sh(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", dist, ROOT),
+        "building the wheel",
+    )
+    (built,) = dist.glob("sparkify_dw-*.whl")
+    return built
