@@ -27,7 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sparkify_dw import cluster_cli
-from sparkify_dw.cluster import PASSWORD_ENV
+from sparkify_dw.cluster import PASSWORD_ENV, ClusterError
 from sparkify_dw.config import read_config_file
 from tests.integration.conftest import ACCESS_KEY, REGION, SECRET_KEY, set_moto_auth
 
@@ -443,3 +443,16 @@ def test_ctrl_c_says_what_goes_on(
     assert code == 130
     assert "interrupted: cluster sparkify goes on being created if it was asked for" in err
     assert "rolled back" not in err
+
+
+def test_an_abandoned_password_prompt_is_one_line_and_no_aws_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-D at the hidden prompt: typer raises its own Abort, which must become a ClusterError
+    # (one line), before any AWS call (no credentials are set up here).
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.setattr(cluster_cli, "_stdin_is_terminal", lambda: True)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cluster_cli.cluster_app, ["create", "--cidr", CIDR], input="")
+    assert isinstance(result.exception, ClusterError), result.output
+    assert str(result.exception) == (f"No password: set {PASSWORD_ENV} or type it at the prompt")
