@@ -55,7 +55,8 @@ class Venv:
 
     def env(self, **extra: str) -> dict[str, str]:
         """A user's environment: this venv first on PATH, nothing of the checkout's."""
-        keep = ("HOME", "LANG", "LC_ALL", "TMPDIR", "CI", "PIP_CERT", "PIP_FIND_LINKS")
+        keep = ("HOME", "LANG", "LC_ALL", "TMPDIR", "CI", "PIP_CERT", "PIP_FIND_LINKS",
+                "SPARKIFY_TEST_PG_URL")  # fmt: skip
         environ = {k: os.environ[k] for k in keep if k in os.environ}
         environ["PATH"] = f"{self.bin}{os.pathsep}/usr/local/bin:/usr/bin:/bin"
         environ["COLUMNS"] = "200"
