@@ -26,7 +26,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from sparkify_dw import cluster_cli
+from sparkify_dw.cli import cluster as cluster_cli
 from sparkify_dw.cluster import PASSWORD_ENV, ClusterError
 from sparkify_dw.config import read_config_file
 from tests.integration.conftest import ACCESS_KEY, REGION, SECRET_KEY, set_moto_auth
@@ -41,7 +41,7 @@ SECRETS = (PASSWORD, quote(PASSWORD, safe=""), SECRET_KEY, TOKEN)
 # `sparkify-dw` with the cluster commands mounted, as cli.py does once its
 # `_register_subcommands` calls `cluster_cli.register(app)` (which then changes nothing).
 MOUNT = """
-from sparkify_dw import cluster_cli
+from sparkify_dw.cli import cluster as cluster_cli
 from sparkify_dw.cli import app, main
 cluster_cli.register(app)
 """

@@ -1,4 +1,4 @@
-"""The `sparkify-dw` command: parse arguments, build Settings, call the library, print a report.
+"""The `sparkify-dw` app, its `run`, `sql` and `generate` commands, and `main` (the entry point).
 
 A user mistake (bad path, unreachable database, rejected records) is one line on stderr and a
 non-zero exit, never a traceback. Passwords never reach the terminal.
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -24,7 +23,8 @@ from rich.progress import (
 from rich.table import Table
 
 from sparkify_dw import __version__
-from sparkify_dw.cli_options import ConfigOption, DbOption
+from sparkify_dw.cli.consoles import err, out
+from sparkify_dw.cli.options import ConfigOption, DbOption
 from sparkify_dw.errors import SparkifyError
 
 if TYPE_CHECKING:
@@ -44,11 +44,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# markup=False: file names, URLs and messages are printed as they are (a `[x]` in them is
-# text); the few styled lines ask for markup and escape what they insert.
-out = Console(markup=False)
-# soft_wrap: an error stays one line however narrow the terminal (or pipe) is
-err = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 def _version(value: bool) -> None:
@@ -132,7 +127,7 @@ def run(
             notify=lambda message: err.print(message, style="yellow", highlight=False),
         )
     _print_report(report)
-    from sparkify_dw.checks_cli import check_after_load
+    from sparkify_dw.cli.checks import check_after_load
 
     check_after_load(settings.db_url)  # prints the checks' summary; exit 1 if one fails
 
@@ -254,13 +249,10 @@ def generate(
 
 def _register_subcommands() -> None:
     # Each capability keeps its commands in a module of its own.
-    from sparkify_dw import analytics_cli, checks_cli, cluster_cli, db_cli, report_cli
+    from sparkify_dw.cli import analytics, checks, cluster, db, report
 
-    analytics_cli.register(app)
-    checks_cli.register(app)
-    cluster_cli.register(app)
-    db_cli.register(app)
-    report_cli.register(app)
+    for module in (analytics, checks, cluster, db, report):
+        module.register(app)
 
 
 _register_subcommands()

@@ -1,7 +1,7 @@
 """`sparkify-dw check`: the data-quality checks (sparkify_dw.checks) as a table, and an exit code.
 
 Mounted on the main command by `register(app)`. Exit code 1 when an error-severity check fails
-(a ChecksFailed: one line on stderr, printed by `sparkify_dw.cli.main`), 0 when every check
+(a ChecksFailed: one line on stderr, printed by `sparkify_dw.cli.app.main`), 0 when every check
 passes or only warnings remain. `run` calls `check_after_load` once its load is committed.
 """
 
@@ -12,17 +12,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
+from sparkify_dw.cli.consoles import out
+from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
 
 if TYPE_CHECKING:
     from sparkify_dw.checks import CheckResult
-
-out = Console(highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -90,20 +87,21 @@ def results_table(results: Sequence[CheckResult]) -> Table:
     table.add_column("examples")
     for result in results:
         if result.passed:
-            state = "[green]passed[/]"
+            state = Text("passed", style="green")
         elif result.severity is Severity.WARNING:
-            state = "[yellow]warning[/]"
+            state = Text("warning", style="yellow")
         else:
-            state = "[bold red]FAILED[/]"
+            state = Text("FAILED", style="bold red")
         examples = "\n".join(_example(row) for row in result.examples)
         more = result.offending - len(result.examples)
         if result.examples and more > 0:
             examples += f"\n… and {more:,} more"
+        # Text cells: names, descriptions and values print as they are, brackets included.
         table.add_row(
-            f"{result.name}\n[dim]{escape(result.description)}[/]",
+            Text.assemble(result.name, "\n", (result.description, "dim")),
             state,
-            f"{result.offending:,}",
-            escape(examples),
+            Text(f"{result.offending:,}"),
+            Text(examples),
         )
     return table
 

@@ -2,7 +2,7 @@
 
 Mounted on the main command by `register(app)`. Mistakes (an unknown query, a bad date, no
 warehouse yet, a malformed expectations file) are SparkifyErrors: one line on stderr and exit 1,
-printed by `sparkify_dw.cli.main`. A failed expectation is not a mistake: `verify` prints what
+printed by `sparkify_dw.cli.app.main`. A failed expectation is not a mistake: `verify` prints what
 differs and exits 1.
 """
 
@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
+from sparkify_dw.cli.consoles import out
+from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
 from sparkify_dw.sample import SAMPLE_EXPECTATIONS
 
 if TYPE_CHECKING:
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 # sparkify_dw.analytics (and SQLAlchemy with it) is imported inside each command, so that
 # `sparkify-dw --help` does not pay for it.
-
-out = Console(soft_wrap=True, highlight=False, markup=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
 
 
 class Level(StrEnum):

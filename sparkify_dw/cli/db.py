@@ -3,7 +3,7 @@
 Alembic's command API on the migrations the package carries, with the database chosen as for
 `run` (--db, $SPARKIFY_DB_URL, --config's [CLUSTER], the default DuckDB file). `alembic
 upgrade head` from a checkout and `alembic -c "$(sparkify-dw db alembic-ini)"` do the same.
-Mounted on the main command by `register(app)`; mistakes are one line (sparkify_dw.cli.main).
+Mounted on the main command by `register(app)`; mistakes are one line (sparkify_dw.cli.app.main).
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
+from sparkify_dw.cli.consoles import out
+from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
 
 db_app = typer.Typer(
     help="The warehouse's schema: Alembic migrations, from the installed package.",
     no_args_is_help=True,
 )
-out = Console(soft_wrap=True, highlight=False, markup=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,7 @@
 """`sparkify-dw cluster create|status|delete`: your own Redshift cluster, from the command line.
 
 Mounted on the main command by `register(app)` (`app.add_typer(cluster_app, name="cluster")`).
-Mistakes are ClusterErrors (one line on stderr, exit 1, printed by `sparkify_dw.cli.main`). The
+Mistakes are ClusterErrors (one line on stderr, exit 1, printed by `sparkify_dw.cli.app.main`). The
 password comes from $SPARKIFY_DB_PASSWORD or a hidden prompt, never from a flag, and is never
 printed.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from sparkify_dw.cli.consoles import err, out
 from sparkify_dw.cluster import (
     MAX_NODES,
     NODE_TYPES,
@@ -48,9 +48,6 @@ def register(app: typer.Typer) -> None:
     if not any(group.name == "cluster" for group in app.registered_groups):
         app.add_typer(cluster_app, name="cluster")
 
-
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 IdentifierOption = Annotated[
     str, typer.Option("--identifier", help="The cluster identifier.", show_default=True)

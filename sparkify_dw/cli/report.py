@@ -2,7 +2,7 @@
 
 Mounted on the main command by `register(app)`. Mistakes (no warehouse yet, a database that
 does not answer, a file that cannot be written) are SparkifyErrors: one line on stderr and exit
-1, printed by `sparkify_dw.cli.main`. Failed data-quality checks are shown in the report, not
+1, printed by `sparkify_dw.cli.app.main`. Failed data-quality checks are shown in the report, not
 turned into an exit code (that is `sparkify-dw check`'s job).
 """
 
@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from sparkify_dw.cli_options import DbOption, WarehouseConfigOption
-
-out = Console(soft_wrap=True, highlight=False, markup=False)
+from sparkify_dw.cli.consoles import out
+from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +31,7 @@ def report(
     config: WarehouseConfigOption = None,
 ) -> None:
     """Write one self-contained HTML file: row counts, data-quality checks and charts."""
-    from sparkify_dw.analytics_cli import open_warehouse
+    from sparkify_dw.cli.analytics import open_warehouse
     from sparkify_dw.db import redact_url
     from sparkify_dw.report import write_report
 
