@@ -683,7 +683,7 @@ def render_section(
         if data.reused
         else f"generated in {data.generate_seconds:.1f} s"
     )
-    from sparkify_dw.copy import DEFAULT_BATCH_ROWS
+    from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS
 
     parts = [
         f"## {started:%Y-%m-%d %H:%M} UTC — {data.events:,} events, {data.songs:,} songs, "

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Connection
 
 import sparkify_dw.migrate
 import sparkify_dw.sql  # noqa: F401  (per-engine compilation of the custom constructs)
-from sparkify_dw.db import make_engine, redact_url
+from sparkify_dw.db import make_engine
 from sparkify_dw.models import Base
+from sparkify_dw.urls import redact_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the names below, for type checkers (`X as X`: re-exported)
+    from sparkify_dw.backends import copy_into as copy_into
     from sparkify_dw.config import Settings as Settings
     from sparkify_dw.copy import CopyOptions as CopyOptions
     from sparkify_dw.copy import CopyResult as CopyResult
     from sparkify_dw.copy import Reject as Reject
-    from sparkify_dw.copy import copy_into as copy_into
+    from sparkify_dw.copy.options import StageOptions as StageOptions
     from sparkify_dw.db import make_engine as make_engine
     from sparkify_dw.errors import ConfigError as ConfigError
     from sparkify_dw.errors import DatabaseError as DatabaseError
@@ -28,7 +29,6 @@ if TYPE_CHECKING:  # the names below, for type checkers (`X as X`: re-exported)
     from sparkify_dw.errors import SourceError as SourceError
     from sparkify_dw.errors import SparkifyError as SparkifyError
     from sparkify_dw.loader import LoadReport as LoadReport
-    from sparkify_dw.loader import StageOptions as StageOptions
     from sparkify_dw.loader import TableCount as TableCount
     from sparkify_dw.loader import load as load
     from sparkify_dw.loader import load_with as load_with
@@ -52,7 +52,7 @@ _EXPORTS = {
     "CopyOptions": "copy",
     "CopyResult": "copy",
     "Reject": "copy",
-    "copy_into": "copy",
+    "copy_into": "backends",
     "make_engine": "db",
     "ConfigError": "errors",
     "DatabaseError": "errors",
@@ -60,7 +60,7 @@ _EXPORTS = {
     "SourceError": "errors",
     "SparkifyError": "errors",
     "LoadReport": "loader",
-    "StageOptions": "loader",
+    "StageOptions": "copy",
     "TableCount": "loader",
     "load": "loader",
     "load_with": "loader",

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
-from sparkify_dw.db import DEFAULT_DB_URL, parse_flag, parse_url, redact_url
 from sparkify_dw.errors import ConfigError
+from sparkify_dw.urls import DEFAULT_DB_URL, parse_flag, parse_url, redact_url
 
 if TYPE_CHECKING:
-    from sparkify_dw.copy import Compression
-    from sparkify_dw.loader import StageOptions
+    from sparkify_dw.copy.options import Compression, StageOptions
 
 from sparkify_dw.sample import SAMPLE_DIR as SAMPLE_DIR
 
@@ -60,7 +59,7 @@ class Settings:
 
     def stage_options(self) -> StageOptions:
         """The sources and COPY options of a load with these settings."""
-        from sparkify_dw.loader import StageOptions
+        from sparkify_dw.copy.options import StageOptions
 
         # Every StageOptions field is a setting of the same name.
         return StageOptions(**{f.name: getattr(self, f.name) for f in fields(StageOptions)})

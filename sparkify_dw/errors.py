@@ -29,3 +29,8 @@ class LoadError(SparkifyError):
     def __init__(self, message: str, rejects: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.rejects = tuple(rejects)
+
+
+def driver_reason(exc: Exception) -> str:
+    """The first line of what a database driver said (SQLAlchemy wraps it as `.orig`)."""
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]

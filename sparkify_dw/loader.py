@@ -11,24 +11,19 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from sparkify_dw import locks, migrate, transforms
-from sparkify_dw.copy import Compression, CopyOptions, CopyResult, Reject, copy_into
-from sparkify_dw.db import (
-    check_connection,
-    driver_reason,
-    is_serialization_failure,
-    make_engine,
-    redact_url,
-)
-from sparkify_dw.errors import DatabaseError, LoadError
-from sparkify_dw.locks import Notify
+from sparkify_dw import migrate, transforms
+from sparkify_dw.backends import backend_for, copy_into
+from sparkify_dw.backends.base import Notify
+from sparkify_dw.copy.options import Compression, CopyResult, Reject, StageOptions
+from sparkify_dw.db import check_connection, make_engine
+from sparkify_dw.errors import DatabaseError, LoadError, driver_reason
 from sparkify_dw.models import (
     STAGING_TABLES,
     STAR_TABLES,
@@ -36,6 +31,7 @@ from sparkify_dw.models import (
 )
 from sparkify_dw.rejects import RejectLog
 from sparkify_dw.transforms import Tables, plays_without_user, star_merges
+from sparkify_dw.urls import redact_url
 
 if TYPE_CHECKING:
     from sparkify_dw.config import Settings
@@ -111,31 +107,6 @@ def count_rows(connection: Connection, tables: tuple[Table, ...] = ALL_TABLES) -
     return {
         t.name: connection.execute(select(func.count()).select_from(t)).scalar_one() for t in tables
     }
-
-
-@dataclass(frozen=True)
-class StageOptions:
-    """What both COPYs of a load read and how: locations (local paths or s3:// URIs) and options."""
-
-    song_data: str
-    log_data: str
-    log_jsonpath: str
-    max_error: int = 0  # MAXERROR, per COPY
-    iam_role_arn: str | None = None  # Redshift: the role its COPY assumes to read S3
-    region: str | None = None  # Redshift: the bucket's region when it differs from the cluster's
-    compression: Compression | None = None  # GZIP | BZIP2: every data file is compressed
-    manifest: bool = False  # MANIFEST: song_data and log_data name manifest files
-
-    def copy_options(self) -> tuple[CopyOptions, CopyOptions]:
-        """The songs COPY (JSON 'auto') and the events COPY (the JSONPaths file)."""
-        songs = CopyOptions(
-            max_error=self.max_error,
-            iam_role_arn=self.iam_role_arn,
-            region=self.region,
-            compression=self.compression,
-            manifest=self.manifest,
-        )
-        return songs, replace(songs, jsonpaths=self.log_jsonpath)
 
 
 def stage(
@@ -289,7 +260,7 @@ def load_with(
         try:
             return _load_once(bind, options, full_refresh, progress, say)
         except DBAPIError as exc:
-            if attempt == attempts or not is_serialization_failure(exc):
+            if attempt == attempts or not backend_for(bind).is_retryable(exc):
                 raise _database_error(bind, exc) from None
             say(
                 f"The load met a concurrent transaction ({driver_reason(exc)}); nothing was "
@@ -320,12 +291,13 @@ def _load_once(
     timer = _Timer()
     with timer.step("migrate"), _transaction(bind) as connection:
         # Two first loads at once must not both create the tables.
-        locks.acquire(connection, (), notify)
+        backend_for(connection).acquire_lock(connection, (), notify)
         migrate.upgrade(connection)
     engine = bind if isinstance(bind, Engine) else bind.engine
     log = RejectLog(engine)
     with _transaction(bind) as connection:
-        locks.acquire(connection, ALL_TABLES[:-1], notify)  # load_errors has its own transactions
+        # load_errors has its own transactions
+        backend_for(connection).acquire_lock(connection, ALL_TABLES[:-1], notify)
         before = count_rows(connection)
         with timer.step("stage"):
             copies = stage(connection, options, progress=progress, reject_log=log)

@@ -12,23 +12,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Sequence, Table, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.schema import CreateSequence, DropSequence
 
+from sparkify_dw.backends import backend_for, load_all
 from sparkify_dw.errors import ConfigError, DatabaseError
-from sparkify_dw.sql import identity_sequence
 
 _PACKAGE = Path(__file__).resolve().parent
+
+# Every backend registers its Alembic impl and DDL compilation (DuckDB's identity sequences,
+# Redshift without RETURNING) on import: the migrations need them all.
+load_all()
 
 
 def migrations_dir() -> Path:
@@ -132,7 +132,7 @@ class Migrated:
 @contextmanager
 def _alembic_errors() -> Iterator[None]:
     """An unknown revision or an impossible step is a ConfigError; a driver's error one line."""
-    from sparkify_dw.db import driver_reason
+    from sparkify_dw.errors import driver_reason
 
     try:
         yield
@@ -143,7 +143,6 @@ def _alembic_errors() -> Iterator[None]:
 
 
 def _migrate(db_url: str, step: str, revision: str) -> Migrated:
-    from sparkify_dw import locks
     from sparkify_dw.db import check_connection, make_engine, redact_url
 
     engine = make_engine(db_url)
@@ -151,7 +150,7 @@ def _migrate(db_url: str, step: str, revision: str) -> Migrated:
         check_connection(engine)
         with _alembic_errors(), engine.begin() as connection:
             # The load's lock: a migration never runs beside a load or another migration.
-            locks.acquire(connection, (), lambda message: None)
+            backend_for(connection).acquire_lock(connection, (), lambda message: None)
             before = current_revision(connection)
             getattr(command, step)(alembic_config(connection), revision)
             after = current_revision(connection)
@@ -188,34 +187,3 @@ def upgrade_sql(db_url: str, revision: str = "head") -> str:
     """`offline_sql` with Alembic's errors made one line."""
     with _alembic_errors():
         return offline_sql(db_url, revision)
-
-
-class DuckDBImpl(PostgresqlImpl):
-    """Alembic has no DuckDB implementation; DuckDB speaks PostgreSQL's DDL closely enough.
-
-    The one difference handled here: DuckDB has no IDENTITY columns, so each identity column
-    gets a sequence, created before its table (the column's DEFAULT is compiled in sql.py).
-    """
-
-    __dialect__ = "duckdb"
-    transactional_ddl = True
-
-    def create_table(self, table: Table, **kw: Any) -> None:
-        for column in table.columns:
-            if column.identity is not None:
-                self._exec(CreateSequence(identity_sequence(column), if_not_exists=True))
-        super().create_table(table, **kw)
-
-    def drop_table(self, table: Table, **kw: Any) -> None:
-        super().drop_table(table, **kw)
-        if self.as_sql:
-            return  # offline: the script has no catalog to look the sequences up in
-        # op.drop_table() gives a Table without columns: find the table's sequences by name.
-        names = self.connection.execute(  # type: ignore[union-attr]
-            select(text("sequence_name"))
-            .select_from(text("duckdb_sequences()"))
-            .where(text("sequence_name LIKE :pattern"))
-            .params(pattern=f"{table.name}\\_%\\_seq")
-        ).scalars()
-        for name in list(names):
-            self._exec(DropSequence(Sequence(name), if_exists=True))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, insert
 
-from sparkify_dw.copy import Reject
+from sparkify_dw.copy.options import Reject
 from sparkify_dw.models import LoadErrorRecord
 
 

@@ -11,41 +11,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Literal, cast
+from typing import cast
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.sql import ClauseElement, Executable
 
+from sparkify_dw.backends import backend_for
 from sparkify_dw.config import Settings
-from sparkify_dw.copy import CopyOptions
-from sparkify_dw.db import parse_url
-from sparkify_dw.locks import lock_statement
+from sparkify_dw.copy.options import CopyOptions
 from sparkify_dw.migrate import offline_sql
 from sparkify_dw.models import STAGING_TABLES, STAR_TABLES
 from sparkify_dw.sources import is_s3
 from sparkify_dw.transforms import Tables, full_refresh, star_merges
-
-DialectName = Literal["redshift", "postgresql", "duckdb"]
-
-# URLs that only pick a dialect: nothing is ever connected to.
-_PLACEHOLDER_URLS: dict[str, str] = {
-    "redshift": "redshift+redshift_connector://cluster.example:5439/dev",
-    "postgresql": "postgresql+psycopg://localhost/sparkify",
-    "duckdb": "duckdb:///sparkify.duckdb",
-}
+from sparkify_dw.urls import parse_url
 
 
-def dialect_url(dialect: DialectName, settings: Settings) -> str:
-    """The configured database's URL when it is of `dialect`, else a placeholder of it."""
-    if parse_url(settings.db_url).get_backend_name() == dialect:
+def dialect_url(dialect: str, settings: Settings) -> str:
+    """The configured database's URL when it is of `dialect`, else a URL that only picks the
+    dialect (its backend's placeholder: nothing is ever connected to)."""
+    backend = backend_for(dialect)
+    if backend_for(parse_url(settings.db_url)) is backend:
         return settings.db_url
-    return _PLACEHOLDER_URLS[dialect]
+    return backend.placeholder_url
 
 
 def run_script(
-    dialect: DialectName, settings: Settings | None = None, *, full_refresh_: bool = False
+    dialect: str, settings: Settings | None = None, *, full_refresh_: bool = False
 ) -> str:
     """The whole run for `dialect` as a script: statements end with `;`, comments say why."""
     settings = settings or Settings()
@@ -70,7 +63,7 @@ def run_script(
 
 def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
     yield "BEGIN;\n"
-    lock = lock_statement(dialect, [*STAGING_TABLES, *STAR_TABLES])
+    lock = backend_for(dialect).lock_statement(dialect, [*STAGING_TABLES, *STAR_TABLES])
     if lock is not None:
         yield "-- Two loads never interleave: the second waits for this lock.\n"
         yield _sql(lock, dialect)
@@ -105,14 +98,14 @@ def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
         (songs, settings.song_data, songs_options),
         (events, settings.log_data, events_options),
     )
-    if dialect.name != "redshift":
+    if not backend_for(dialect).native_copy:
         for table, location, _ in sources:
             yield (
                 f"-- {table.name}: COPY from {location} is done by the library on {dialect.name} "
                 "(it reads the files and bulk-loads them with Redshift's conversions).\n"
             )
         return
-    from sparkify_dw.redshift import copy_command, copy_sql
+    from sparkify_dw.copy.redshift import copy_command, copy_sql
 
     for table, location, options in sources:
         if is_s3(location):

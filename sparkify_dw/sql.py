@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Sequence, Table
+from sqlalchemy import DateTime, Table
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -44,32 +43,6 @@ def _epoch_ms_duckdb(element: EpochMsToTimestamp, compiler: SQLCompiler, **kw: A
     return f"epoch_ms(CAST({compiler.process(millis, **kw)} AS BIGINT))"
 
 
-def identity_sequence(column: Column[Any]) -> Sequence:
-    """The sequence that stands in for an IDENTITY column on DuckDB (which has no IDENTITY)."""
-    identity = column.identity
-    assert identity is not None, f"{column} is not an identity column"
-    return Sequence(
-        f"{column.table.name}_{column.name}_seq",
-        start=identity.start,
-        increment=identity.increment,
-        minvalue=identity.minvalue,
-    )
-
-
-@compiles(CreateColumn, "duckdb")
-def _create_column_duckdb(element: CreateColumn, compiler: DDLCompiler, **kw: Any) -> str:
-    column = element.element
-    if column.identity is None:
-        return compiler.visit_create_column(element, **kw)  # type: ignore[no-untyped-call,no-any-return]
-    # The sequence is created just before the table by the DuckDB Alembic impl (migrate.py).
-    sequence = compiler.preparer.format_sequence(identity_sequence(column))
-    return (
-        f"{compiler.preparer.format_column(column)} "
-        f"{compiler.dialect.type_compiler_instance.process(column.type)} "
-        f"DEFAULT nextval('{sequence}') NOT NULL"
-    )
-
-
 class Analyze(Executable, ClauseElement):
     """`ANALYZE table`: fresh planner statistics after a bulk load.
 
@@ -87,27 +60,3 @@ class Analyze(Executable, ClauseElement):
 @compiles(Analyze)
 def _analyze(element: Analyze, compiler: SQLCompiler, **kw: Any) -> str:
     return f"ANALYZE {compiler.preparer.format_table(element.table)}"
-
-
-def _redshift_has_no_returning() -> None:
-    """Redshift has no RETURNING, but sqlalchemy-redshift inherits PostgreSQL's flags saying it
-    does (sqlalchemy-redshift issues 281 and 330): Alembic's version-table INSERT would then end in
-    `RETURNING version_num`, which Redshift rejects. Clear the flags on its dialects' mixin."""
-    try:
-        from sqlalchemy_redshift.dialect import RedshiftDialectMixin
-    except ImportError:  # pragma: no cover - sqlalchemy-redshift is a dependency
-        return
-    for flag in (
-        "implicit_returning",
-        "insert_returning",
-        "update_returning",
-        "update_returning_multifrom",
-        "delete_returning",
-        "delete_returning_multifrom",
-        "insert_executemany_returning",
-        "insert_executemany_returning_sort_by_parameter_order",
-    ):
-        setattr(RedshiftDialectMixin, flag, False)
-
-
-_redshift_has_no_returning()

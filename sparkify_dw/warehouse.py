@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from sparkify_dw.db import check_connection, driver_reason, make_engine, parse_url, redact_url
-from sparkify_dw.errors import DatabaseError
+from sparkify_dw.backends import backend_for
+from sparkify_dw.db import check_connection, make_engine
+from sparkify_dw.errors import DatabaseError, driver_reason
+from sparkify_dw.urls import parse_url, redact_url
 
 RUN_FIRST = "run `sparkify-dw run` first"
 
@@ -24,17 +25,13 @@ class NoWarehouseError(DatabaseError):
 def open_warehouse(db_url: str) -> Engine:
     """An engine on `db_url`, connected once to be sure it answers.
 
-    A DuckDB file that does not exist is a NoWarehouseError and is not created (connecting
-    would make an empty one).
+    A database its backend knows to be missing (a DuckDB file that does not exist) is a
+    NoWarehouseError, and is not created (connecting would make an empty one).
     """
     url = parse_url(db_url)
-    database = url.database
-    if (
-        url.get_backend_name() == "duckdb"
-        and database not in (None, "", ":memory:")
-        and not Path(database).expanduser().is_file()
-    ):
-        raise NoWarehouseError(f"no warehouse at {redact_url(url)} (no such file): {RUN_FIRST}")
+    missing = backend_for(url).missing_database(url)
+    if missing is not None:
+        raise NoWarehouseError(f"no warehouse at {redact_url(url)} ({missing}): {RUN_FIRST}")
     engine = make_engine(url)
     try:
         check_connection(engine)

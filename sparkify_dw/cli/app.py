@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sparkify_dw import __version__
+from sparkify_dw.backends import NAMES
 from sparkify_dw.cli.consoles import err, out
 from sparkify_dw.cli.options import ConfigOption, DbOption
 from sparkify_dw.errors import SparkifyError
@@ -182,17 +183,14 @@ def _print_report(report: LoadReport) -> None:
         )
 
 
-class Dialect(StrEnum):
-    redshift = "redshift"
-    postgresql = "postgresql"
-    duckdb = "duckdb"
+# The engines, as the backends' registry names them (without importing any backend).
+Dialect = StrEnum("Dialect", {name: name for name in NAMES})  # type: ignore[misc]
+REDSHIFT = Dialect("redshift")  # the production engine: `sql`'s default
 
 
 @app.command()
 def sql(
-    dialect: Annotated[
-        Dialect, typer.Option(help="The engine whose SQL to print.")
-    ] = Dialect.redshift,
+    dialect: Annotated[Dialect, typer.Option(help="The engine whose SQL to print.")] = REDSHIFT,
     config: ConfigOption = None,
     song_data: Annotated[str | None, typer.Option(help="Song files (as for run)")] = None,
     log_data: Annotated[str | None, typer.Option(help="Event logs (as for run)")] = None,

@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sparkify_dw import LoadReport
+from sparkify_dw.backends.postgresql import LOCK_KEY, LOCK_NAME
 from sparkify_dw.datagen import generate
 from sparkify_dw.db import make_engine
 from sparkify_dw.errors import DatabaseError
-from sparkify_dw.locks import LOCK_KEY, LOCK_NAME
 from tests.helpers import copy_batch, load_dir
 from tests.oracle import actual_tables, expected_tables
 
@@ -300,8 +300,24 @@ def test_concurrent_loads_without_waiting_both_succeed(postgres_url: str, month:
             engine.dispose()
 
 
+CONFLICT = "TransactionContext Error: Conflict on update!"  # DuckDB's own words
+
+
 class _SerializationFailure(Exception):
     sqlstate = "40001"  # what psycopg's errors.SerializationFailure carries
+
+
+def _conflict(engine: Engine) -> sa.exc.DBAPIError:
+    """The error a concurrent transaction gives this engine, as SQLAlchemy wraps it."""
+    if engine.dialect.name == "duckdb":
+        import duckdb
+
+        error: Exception = duckdb.TransactionException(
+            "TransactionContext Error: Conflict on update!"
+        )
+    else:
+        error = _SerializationFailure("conflict")
+    return sa.exc.OperationalError("INSERT …", {}, error)
 
 
 def test_a_serialization_failure_is_retried_then_the_load_completes(
@@ -315,7 +331,7 @@ def test_a_serialization_failure_is_retried_then_the_load_completes(
     def conflicting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         if len(calls) == 1:  # as Redshift's error 1023 or PostgreSQL's 40001 would
-            raise sa.exc.OperationalError("INSERT …", {}, _SerializationFailure("conflict"))
+            raise _conflict(engine)
         return real_transform(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(loader, "transform", conflicting)
@@ -335,12 +351,12 @@ def test_a_retry_gives_up_after_the_bound(
     import sparkify_dw.loader as loader
 
     def always(*args: object, **kwargs: object) -> object:
-        raise sa.exc.OperationalError("INSERT …", {}, _SerializationFailure("conflict"))
+        raise _conflict(engine)
 
     monkeypatch.setattr(loader, "transform", always)
     monkeypatch.setattr(loader, "RETRY_SECONDS", 0.0)
     notices: list[str] = []
-    with pytest.raises(DatabaseError, match="conflict"):
+    with pytest.raises(DatabaseError, match=r"(?i)conflict"):
         load_dir(engine, month, notify=notices.append)
     assert len(notices) == loader.SERIALIZATION_RETRIES
 

@@ -33,8 +33,8 @@ from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw import sources
 from sparkify_dw.copy import CopyOptions
+from sparkify_dw.copy.redshift import copy_command, copy_sql
 from sparkify_dw.models import StagingEvent, StagingSong
-from sparkify_dw.redshift import copy_command, copy_sql
 from tests.integration.conftest import Bucket
 
 # Distinctive, and with characters a URL must encode, so that an encoded leak shows too.

@@ -9,9 +9,9 @@ import sqlfluff
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.copy import CopyOptions
+from sparkify_dw.copy.redshift import copy_command, copy_sql
 from sparkify_dw.errors import LoadError
 from sparkify_dw.models import StagingEvent, StagingSong
-from sparkify_dw.redshift import copy_command, copy_sql
 
 DIALECT = RedshiftDialect_redshift_connector()
 ROLE = "arn:aws:iam::123456789012:role/myRedshiftRole"
@@ -104,7 +104,7 @@ def test_rejects_are_read_from_the_system_view_of_the_deployment(
 ) -> None:
     import sqlalchemy as sa
 
-    from sparkify_dw.redshift import error_view
+    from sparkify_dw.copy.redshift import error_view
 
     chosen = error_view(host)
     for query in (

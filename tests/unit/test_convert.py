@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from sparkify_dw.convert import ConversionError, ConversionOptions, column_specs
-from sparkify_dw.jsonread import JsonFloat
+from sparkify_dw.copy.convert import ConversionError, ConversionOptions, column_specs
+from sparkify_dw.copy.jsonread import JsonFloat
 
 TABLE = sa.Table(
     "t",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from sparkify_dw.db import is_serialization_failure, make_engine
+from sparkify_dw.backends import backend_for
+from sparkify_dw.db import make_engine
 
 
 @pytest.mark.parametrize(
@@ -34,22 +36,34 @@ class _DriverError(Exception):
 
 
 @pytest.mark.parametrize(
-    ("error", "retry"),
+    ("engine", "error", "retry"),
     [
         # redshift_connector puts the server's fields in the message; 1023 is the code
         (
+            "redshift",
             _DriverError(
                 "{'S': 'ERROR', 'C': 'XX000', 'M': '1023', 'D': 'Serializable isolation "
                 "violation on table - 100144, transactions forming the cycle are: 1, 2'}"
             ),
             True,
         ),
-        (_DriverError("could not serialize access", sqlstate="40001"), True),
-        (_DriverError("deadlock detected", sqlstate="40P01"), True),
-        (_DriverError("duplicate key value", sqlstate="23505"), False),
-        (_DriverError("{'S': 'ERROR', 'C': '42601', 'M': 'syntax error at or near'}"), False),
+        ("postgresql", _DriverError("could not serialize access", sqlstate="40001"), True),
+        ("postgresql", _DriverError("deadlock detected", sqlstate="40P01"), True),
+        ("postgresql", _DriverError("duplicate key value", sqlstate="23505"), False),
+        ("redshift", _DriverError("{'S': 'ERROR', 'C': '42601', 'M': 'syntax error'}"), False),
+        # each engine's rule is its own: a PostgreSQL SQLSTATE means nothing on Redshift
+        ("redshift", _DriverError("could not serialize access", sqlstate="40001"), False),
+        ("duckdb", _DriverError("could not serialize access", sqlstate="40001"), False),
+        (
+            "duckdb",
+            duckdb.TransactionException("TransactionContext Error: Conflict on update!"),
+            True,
+        ),
+        ("duckdb", duckdb.ConstraintException("Duplicate key"), False),
     ],
 )
-def test_only_serialization_conflicts_are_worth_a_retry(error: Exception, retry: bool) -> None:
+def test_only_serialization_conflicts_are_worth_a_retry(
+    engine: str, error: Exception, retry: bool
+) -> None:
     wrapped = DBAPIError("INSERT …", {}, error)
-    assert is_serialization_failure(wrapped) is retry
+    assert backend_for(engine).is_retryable(wrapped) is retry

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from sparkify_dw.copy.jsonpaths import evaluate, parse_jsonpaths, parse_path
 from sparkify_dw.errors import SourceError
-from sparkify_dw.jsonpaths import evaluate, parse_jsonpaths, parse_path
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 
-from sparkify_dw.jsonread import BadRecord, Record, iter_records
+from sparkify_dw.copy.jsonread import BadRecord, Record, iter_records
 
 
 def _read(text: str, **kw: int) -> list[Record | BadRecord]:

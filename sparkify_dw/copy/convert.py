@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Table
 from sqlalchemy import types as sqltypes
 
-from sparkify_dw.jsonread import JsonFloat
+from sparkify_dw.copy.jsonread import JsonFloat
 
 # STL_LOAD_ERRORS codes (Amazon Redshift Database Developer Guide, "Load error reference").
 ERR_LENGTH = 1204

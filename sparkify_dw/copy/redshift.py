@@ -19,9 +19,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy_redshift.commands import Compression, CopyCommand, Format
 
-from sparkify_dw.copy import CopyOptions, CopyResult, FileStats, Reject
-from sparkify_dw.db import driver_reason
-from sparkify_dw.errors import ConfigError, LoadError
+from sparkify_dw.copy.options import CopyOptions, CopyResult, FileStats, Reject
+from sparkify_dw.errors import ConfigError, LoadError, driver_reason
 from sparkify_dw.sources import is_s3
 
 _SECRET = re.compile(r"(aws_secret_access_key|token|password)=[^;']*", re.IGNORECASE)

@@ -1,8 +1,8 @@
-"""COPY: stage source files into a staging table with Redshift's semantics on every engine.
+"""COPY emulated: the local engines stage files into a table with Redshift's semantics.
 
-On Redshift the library will send a real COPY (issue 3). On DuckDB and PostgreSQL it reads the
-files itself, converts each record as Redshift would (convert.py), and appends the rows in
-bounded batches through the engine's bulk path (bulk.py). Bad records become Rejects with
+On DuckDB and PostgreSQL the library reads the files itself, converts each record as Redshift
+would (convert.py), and appends the rows in bounded batches through the engine's bulk writer
+(its backend's). Bad records become Rejects with
 STL_LOAD_ERRORS' fields; more than `max_error` of them fail the COPY with a LoadError, and the
 caller's transaction then leaves the table as it was (a COPY appends all its rows or none).
 """
@@ -13,26 +13,31 @@ import bz2
 import gzip
 import io
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Literal
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-from sparkify_dw.bulk import WRITERS, BulkWriter, Row
-from sparkify_dw.convert import (
+from sparkify_dw.copy.convert import (
     ERR_JSON,
     ERR_NOT_NULL,
     ColumnSpec,
     ConversionError,
-    ConversionOptions,
     column_specs,
     raw_text,
 )
+from sparkify_dw.copy.jsonpaths import Path, evaluate, parse_jsonpaths
+from sparkify_dw.copy.jsonread import BadRecord, iter_records
+from sparkify_dw.copy.options import (
+    Compression,
+    CopyOptions,
+    CopyResult,
+    FileStats,
+    Progress,
+    Reject,
+)
 from sparkify_dw.errors import LoadError, SourceError
-from sparkify_dw.jsonpaths import Path, evaluate, parse_jsonpaths
-from sparkify_dw.jsonread import BadRecord, iter_records
 from sparkify_dw.sources import (
     SourceObject,
     list_objects,
@@ -42,92 +47,30 @@ from sparkify_dw.sources import (
 )
 from sparkify_dw.sql import Analyze
 
+Row = tuple[Any, ...]
+
 DEFAULT_BATCH_ROWS = 50_000
-Compression = Literal["gzip", "bzip2"]
 
 
-@dataclass(frozen=True)
-class CopyOptions:
-    """The COPY options the library supports (names as in Redshift's COPY)."""
+class BulkWriter(Protocol):
+    """An engine's bulk path for a batch of converted rows (each local backend has one)."""
 
-    jsonpaths: str | None = None  # location of a JSONPaths file; None means JSON 'auto'
-    ignore_case: bool = False  # JSON 'auto ignorecase'
-    max_error: int = 0  # MAXERROR: Redshift's default is 0
-    timeformat: str | None = None  # TIMEFORMAT 'epochmillisecs' | 'epochsecs' | 'auto'
-    truncate_columns: bool = False  # TRUNCATECOLUMNS
-    blanks_as_null: bool = False  # BLANKSASNULL
-    empty_as_null: bool = False  # EMPTYASNULL
-    compression: Compression | None = None  # GZIP | BZIP2
-    manifest: bool = False  # MANIFEST: the location is a manifest file
-    # Redshift only: the role COPY assumes to read S3, and the bucket's region when it differs
-    iam_role_arn: str | None = None
-    region: str | None = None
-    comp_update: bool = False  # COMPUPDATE OFF: the encodings are declared on the models
-    stat_update: bool = True  # STATUPDATE ON: the transforms join the staging tables
-
-    def conversion(self) -> ConversionOptions:
-        return ConversionOptions(
-            truncate_columns=self.truncate_columns,
-            blanks_as_null=self.blanks_as_null,
-            empty_as_null=self.empty_as_null,
-            timeformat=self.timeformat,
-        )
+    def write(self, connection: Connection, table: Table, rows: Sequence[Row]) -> None:
+        """Append `rows` (values in `table`'s column order) to `table`, in the caller's
+        transaction."""
 
 
-@dataclass(frozen=True)
-class Reject:
-    """One rejected record, with the fields of Redshift's STL_LOAD_ERRORS."""
-
-    filename: str
-    line_number: int
-    colname: str
-    type: str
-    raw_line: str
-    raw_field_value: str
-    err_code: int
-    err_reason: str
-
-    def describe(self) -> str:
-        column = f", column {self.colname}" if self.colname else ""
-        return f"{self.filename}:{self.line_number}{column}: {self.err_reason} ({self.err_code})"
-
-
-@dataclass
-class FileStats:
-    url: str
-    rows: int = 0
-    rejected: int = 0
-
-
-@dataclass(frozen=True)
-class CopyResult:
-    table: str
-    location: str
-    rows: int
-    files: tuple[FileStats, ...]
-    rejects: tuple[Reject, ...] = field(default=())
-    warnings: tuple[str, ...] = field(default=())
-
-
-# Called with (bytes read so far, bytes in all files) after each file.
-Progress = Callable[[int, int], None]
-
-
-def copy_into(
+def copy_emulated(
     connection: Connection,
     table: Table,
     location: str,
-    options: CopyOptions = CopyOptions(),
+    options: CopyOptions,
+    writer: BulkWriter,
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
 ) -> CopyResult:
-    """COPY the files at `location` into `table` on the connection's engine."""
-    writer = WRITERS.get(connection.dialect.name)
-    if writer is None:  # Redshift: the real COPY
-        from sparkify_dw.redshift import copy_into_redshift
-
-        return copy_into_redshift(connection, table, location, options)
+    """COPY the files at `location` into `table`, appending batches through `writer`."""
     specs = column_specs(table, options.conversion())
     paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
     objects = list_objects(location, manifest=options.manifest)

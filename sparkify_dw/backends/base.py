@@ -1,0 +1,89 @@
+"""What a backend is: everything in which one database engine differs from the others.
+
+Shared code asks the backend of its engine (`sparkify_dw.backends.backend_for`) and never tests
+an engine's name: how to connect, how a COPY stages files (Redshift's own COPY, or the
+emulation with the engine's bulk writer), how a load is locked, which errors are worth a retry,
+and what "no database yet" means when a reading command opens one. Each engine's module
+subclasses `Backend` (the pattern of Alembic's per-dialect `DefaultImpl`, dlt's destination
+capabilities) and registers its SQL compilation and Alembic impl when it is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from sqlalchemy import Engine, Table
+from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.sql import Executable
+
+from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS, BulkWriter, copy_emulated
+from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
+
+Notify = Callable[[str], None]
+
+
+class Backend:
+    """The defaults: an engine that needs no setup, has no lock and retries nothing."""
+
+    name: ClassVar[str]  # SQLAlchemy's dialect name (`URL.get_backend_name()`)
+    # A URL that only picks the dialect, for printing its SQL (`sparkify-dw sql`): never used
+    # to connect.
+    placeholder_url: ClassVar[str]
+    # The package extra that installs the driver (`pip install 'sparkify-dw[<extra>]'`).
+    driver_extra: ClassVar[str | None] = None
+    # Whether COPY is the engine's own statement (printed by `sparkify-dw sql`) or emulated.
+    native_copy: ClassVar[bool] = False
+
+    # --- connecting ---------------------------------------------------------------------------
+    def engine_arguments(self, url: URL) -> tuple[URL, dict[str, object]]:
+        """The URL the engine keeps and the connect_args laid over its dialect's, checked."""
+        return url, {}
+
+    def prepare(self, engine: Engine) -> None:
+        """Attach what the engine needs once made (event hooks)."""
+
+    def missing_database(self, url: URL) -> str | None:
+        """Why there is certainly no database at `url` yet (opening it would create one), or
+        None when only connecting can tell."""
+        return None
+
+    # --- staging ------------------------------------------------------------------------------
+    def bulk_writer(self) -> BulkWriter:
+        raise NotImplementedError(f"{self.name} has no bulk writer")
+
+    def copy(
+        self,
+        connection: Connection,
+        table: Table,
+        location: str,
+        options: CopyOptions,
+        *,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        progress: Progress | None = None,
+    ) -> CopyResult:
+        """COPY the files at `location` into `table`: emulated, through the bulk writer."""
+        return copy_emulated(
+            connection,
+            table,
+            location,
+            options,
+            self.bulk_writer(),
+            batch_rows=batch_rows,
+            progress=progress,
+        )
+
+    # --- loads side by side -------------------------------------------------------------------
+    def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+        """The statement that takes the load lock, waiting if need be (None: no lock)."""
+        return None
+
+    def acquire_lock(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
+        """Take the load lock inside the connection's current transaction (see each engine)."""
+        statement = self.lock_statement(connection.dialect, tables)
+        if statement is not None:
+            connection.execute(statement)
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        """Whether a statement failed only because a concurrent transaction won."""
+        return False

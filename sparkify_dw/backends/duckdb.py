@@ -1,0 +1,183 @@
+"""DuckDB, the embedded default: a file on disk, no server.
+
+- Connecting: memory capped (DuckDB's default, 80 % of RAM, lets a load's buffer pool grow with
+  its input); the file's folder must exist. A reading command never creates a missing file.
+- Staging: the COPY emulation; each batch becomes an Arrow table DuckDB appends in one step.
+- Locking: none. A DuckDB file takes one writing process at a time by itself (a second process
+  gets a clear "Could not set lock on file … PID" error); a write-write conflict between two
+  connections of one process is retried.
+- Identity: DuckDB has no IDENTITY columns; each gets a sequence, created by the Alembic impl
+  below just before its table, and a `DEFAULT nextval(…)` compiled here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from alembic.ddl.postgresql import PostgresqlImpl
+from sqlalchemy import BigInteger as SABigInteger
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    select,
+    text,
+)
+from sqlalchemy import (
+    Sequence as SASequence,
+)
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateColumn, CreateSequence, DropSequence
+from sqlalchemy.sql.compiler import DDLCompiler
+
+from sparkify_dw.backends.base import Backend
+from sparkify_dw.copy.emulation import BulkWriter, Row
+from sparkify_dw.errors import ConfigError
+
+# A fixed cap keeps a load's memory flat (≈1 GiB RSS at 1M events under DuckDB's default);
+# beyond it DuckDB spills to disk. `?memory_limit=…` in the URL overrides it.
+DUCKDB_MEMORY_LIMIT = "512MB"
+
+
+def _file(url: URL) -> Path | None:
+    """The database file a URL names (None: in memory)."""
+    if url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).expanduser()
+
+
+class DuckDBBackend(Backend):
+    name: ClassVar[str] = "duckdb"
+    placeholder_url: ClassVar[str] = "duckdb:///sparkify.duckdb"
+
+    def engine_arguments(self, url: URL) -> tuple[URL, dict[str, object]]:
+        path = _file(url)
+        if path is not None and not path.resolve().parent.is_dir():
+            raise ConfigError(f"Folder for the DuckDB file does not exist: {path.resolve().parent}")
+        # duckdb-engine lays the URL's query over this config, so the URL still wins.
+        return url, {"config": {"memory_limit": DUCKDB_MEMORY_LIMIT}}
+
+    def missing_database(self, url: URL) -> str | None:
+        path = _file(url)
+        return "no such file" if path is not None and not path.is_file() else None
+
+    def bulk_writer(self) -> BulkWriter:
+        return ArrowWriter()
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        # Two connections of one process (a notebook's and a load's) writing the same rows:
+        # DuckDB's optimistic concurrency fails the later one ("Conflict on update!").
+        import duckdb
+
+        orig = getattr(exc, "orig", exc)
+        return isinstance(orig, duckdb.TransactionException) and "Conflict" in str(orig)
+
+
+class ArrowWriter:
+    """Hand the batch to DuckDB as an Arrow table and append it in one statement."""
+
+    def write(self, connection: Connection, table: Table, rows: Sequence[Row]) -> None:
+        import pyarrow as pa
+
+        names = [c.name for c in table.columns]
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        arrays = [
+            pa.array(values, type=_arrow_type(column))
+            for values, column in zip(columns, table.columns, strict=True)
+        ]
+        batch = pa.Table.from_arrays(arrays, names=names)
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        # Not register() + INSERT … SELECT: inside a transaction DuckDB keeps every registered
+        # Arrow table alive until commit, so memory grew with the input (benchmarks/README.md).
+        raw.from_arrow(batch).insert_into(table.name)
+
+
+def _arrow_type(column: Column[Any]) -> Any:
+    import pyarrow as pa
+
+    kind = column.type
+    if isinstance(kind, String):
+        return pa.string()
+    if isinstance(kind, Boolean):
+        return pa.bool_()
+    if isinstance(kind, SmallInteger):
+        return pa.int16()
+    if isinstance(kind, SABigInteger):
+        return pa.int64()
+    if isinstance(kind, Integer):
+        return pa.int32()
+    if isinstance(kind, Float):
+        return pa.float64()
+    if isinstance(kind, DateTime):
+        return pa.timestamp("us")
+    raise NotImplementedError(f"No Arrow type for {column}")
+
+
+# --- identity columns as sequences --------------------------------------------------------------
+def identity_sequence(column: Column[Any]) -> SASequence:
+    """The sequence that stands in for an IDENTITY column on DuckDB."""
+    identity = column.identity
+    assert identity is not None, f"{column} is not an identity column"
+    return SASequence(
+        f"{column.table.name}_{column.name}_seq",
+        start=identity.start,
+        increment=identity.increment,
+        minvalue=identity.minvalue,
+    )
+
+
+@compiles(CreateColumn, "duckdb")
+def _create_column_duckdb(element: CreateColumn, compiler: DDLCompiler, **kw: Any) -> str:
+    column = element.element
+    if column.identity is None:
+        return compiler.visit_create_column(element, **kw)  # type: ignore[no-untyped-call,no-any-return]
+    # The sequence is created just before the table by DuckDBImpl.create_table below.
+    sequence = compiler.preparer.format_sequence(identity_sequence(column))
+    return (
+        f"{compiler.preparer.format_column(column)} "
+        f"{compiler.dialect.type_compiler_instance.process(column.type)} "
+        f"DEFAULT nextval('{sequence}') NOT NULL"
+    )
+
+
+class DuckDBImpl(PostgresqlImpl):
+    """Alembic has no DuckDB implementation; DuckDB speaks PostgreSQL's DDL closely enough.
+
+    The one difference handled here: each identity column gets its sequence, created before
+    its table and dropped after it.
+    """
+
+    __dialect__ = "duckdb"
+    transactional_ddl = True
+
+    def create_table(self, table: Table, **kw: Any) -> None:
+        for column in table.columns:
+            if column.identity is not None:
+                self._exec(CreateSequence(identity_sequence(column), if_not_exists=True))
+        super().create_table(table, **kw)
+
+    def drop_table(self, table: Table, **kw: Any) -> None:
+        super().drop_table(table, **kw)
+        if self.as_sql:
+            return  # offline: the script has no catalog to look the sequences up in
+        # op.drop_table() gives a Table without columns: find the table's sequences by name.
+        names = self.connection.execute(  # type: ignore[union-attr]
+            select(text("sequence_name"))
+            .select_from(text("duckdb_sequences()"))
+            .where(text("sequence_name LIKE :pattern"))
+            .params(pattern=f"{table.name}\\_%\\_seq")
+        ).scalars()
+        for name in list(names):
+            self._exec(DropSequence(SASequence(name), if_exists=True))
+
+
+BACKEND = DuckDBBackend()

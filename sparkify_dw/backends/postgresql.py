@@ -1,0 +1,73 @@
+"""PostgreSQL, the server engine for development and tests (driver psycopg, extra [postgres]).
+
+- Staging: the COPY emulation; each batch streams through `COPY … FROM STDIN` (psycopg's copy
+  protocol).
+- Locking: a transaction-level advisory lock. A load that finds it taken says so (the lock's
+  name and key, and where to see its holder) and waits.
+- Retries: serialization_failure (40001) and deadlock_detected (40P01).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import ClassVar
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import Executable
+
+from sparkify_dw.backends.base import Backend, Notify
+from sparkify_dw.copy.emulation import BulkWriter, Row
+
+LOCK_NAME = "sparkify_dw.load"
+# A stable key below 2**31: pg_locks then shows it as classid 0, objid LOCK_KEY.
+LOCK_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
+
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class PostgresBackend(Backend):
+    name: ClassVar[str] = "postgresql"
+    placeholder_url: ClassVar[str] = "postgresql+psycopg://localhost/sparkify"
+    driver_extra: ClassVar[str | None] = "postgres"
+
+    def bulk_writer(self) -> BulkWriter:
+        return PostgresCopyWriter()
+
+    def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+        return select(func.pg_advisory_xact_lock(LOCK_KEY))
+
+    def acquire_lock(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
+        if connection.execute(select(func.pg_try_advisory_xact_lock(LOCK_KEY))).scalar_one():
+            return
+        notify(
+            f"Waiting for another load into this database to finish: it holds the PostgreSQL "
+            f"advisory lock {LOCK_NAME!r} (key {LOCK_KEY}; its session: SELECT pid FROM pg_locks "
+            f"WHERE locktype = 'advisory' AND objid = {LOCK_KEY})"
+        )
+        connection.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        orig = getattr(exc, "orig", exc)
+        return getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
+class PostgresCopyWriter:
+    """COPY … FROM STDIN, rows streamed through psycopg's copy protocol."""
+
+    def write(self, connection: Connection, table: Table, rows: Sequence[Row]) -> None:
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name),
+            sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
+        )
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+BACKEND = PostgresBackend()

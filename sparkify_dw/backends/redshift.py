@@ -1,0 +1,197 @@
+"""Amazon Redshift, the production engine (driver redshift_connector, extra [redshift]).
+
+- Connecting: SSL on (verify-full) and redshift_connector's options typed from the URL's query;
+  IAM errors raised by boto3 inside the driver become driver errors (one clear line).
+- Staging: Redshift's own COPY (copy/redshift.py), reading S3 with the cluster's IAM role.
+- Locking: `LOCK` on the tables a load writes, Redshift's own advice for serialising writers. It
+  cannot tell whether it will wait, so it says nothing; a serializable-isolation error (1023) is
+  retried by the loader instead.
+- sqlalchemy-redshift declares RETURNING support Redshift lacks: turned off at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from sqlalchemy import Engine, Table, event, text
+from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.sql import Executable
+
+from sparkify_dw.backends.base import Backend
+from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS
+from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
+from sparkify_dw.copy.redshift import copy_into_redshift
+from sparkify_dw.errors import ConfigError
+from sparkify_dw.urls import is_secret_key, parse_flag
+
+# Redshift reports its serializable isolation violation as error 1023, in the message only
+# (Database Developer Guide, "Serializable isolation").
+_REDSHIFT_1023 = ("Serializable isolation violation", "'M': '1023'")
+
+
+class RedshiftBackend(Backend):
+    name: ClassVar[str] = "redshift"
+    placeholder_url: ClassVar[str] = "redshift+redshift_connector://cluster.example:5439/dev"
+    driver_extra: ClassVar[str | None] = "redshift"
+    native_copy: ClassVar[bool] = True
+
+    def engine_arguments(self, url: URL) -> tuple[URL, dict[str, object]]:
+        if url.get_driver_name() != "redshift_connector":
+            return url, {}
+        return redshift_connect_args(url)
+
+    def prepare(self, engine: Engine) -> None:
+        if engine.url.get_driver_name() == "redshift_connector":
+            event.listen(engine, "do_connect", _connect_reporting_iam_errors)
+
+    def copy(
+        self,
+        connection: Connection,
+        table: Table,
+        location: str,
+        options: CopyOptions,
+        *,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        progress: Progress | None = None,
+    ) -> CopyResult:
+        return copy_into_redshift(connection, table, location, options)
+
+    def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
+        """Redshift's `LOCK t1, t2, …`: held to the end of the transaction."""
+        if not tables:  # before the first migration there is nothing to lock
+            return None
+        quote = dialect.identifier_preparer.format_table
+        return text(f"LOCK {', '.join(quote(t) for t in tables)}")
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        orig = getattr(exc, "orig", exc)
+        return any(marker in str(orig) for marker in _REDSHIFT_1023)
+
+
+# sqlalchemy-redshift's `create_connect_args` passes the URL's host, port (as int), database,
+# username (as `user`) and password, then every query key unchanged, over its defaults
+# ssl=True, sslmode='verify-full', application_name='sqlalchemy-redshift'. Query values are
+# strings, so `?iam=true` would reach redshift_connector.connect as the string 'true' (which it
+# ignores: it tests `iam is True`) and `?ssl=false` as the truthy 'false'. make_engine passes
+# these typed, as connect_args, which SQLAlchemy lays over the dialect's arguments.
+REDSHIFT_SSLMODES = ("verify-ca", "verify-full")  # the two redshift_connector implements
+REDSHIFT_DEFAULT_SSLMODE = "verify-full"  # the CA and the host name: Redshift's certificates
+# name the cluster endpoint; connecting through another name (a tunnel, a CNAME) needs verify-ca.
+_REDSHIFT_BOOL_ARGS = frozenset(
+    {
+        "ssl",
+        "iam",
+        "auto_create",
+        "force_lowercase",
+        "allow_db_user_override",
+        "database_metadata_current_db_only",
+        "enable_table_types",
+        "ssl_insecure",
+        "iam_disable_cache",
+        "numeric_to_float",
+        "is_serverless",
+        "group_federation",
+        "tcp_keepalive",
+    }
+)
+_REDSHIFT_INT_ARGS = frozenset(
+    {
+        "timeout",
+        "max_prepared_statements",
+        "tcp_keepalive_idle",
+        "tcp_keepalive_interval",
+        "tcp_keepalive_count",
+        "idp_response_timeout",
+        "listen_port",
+        "client_protocol_version",
+    }
+)
+_REDSHIFT_LIST_ARGS = frozenset({"db_groups"})  # `?db_groups=a,b` or `?db_groups=a&db_groups=b`
+
+
+def redshift_connect_args(url: URL) -> tuple[URL, dict[str, object]]:
+    """Split a `redshift+redshift_connector` URL into the URL the engine keeps and the
+    connect_args laid over what sqlalchemy-redshift derives from it.
+
+    SSL is on with sslmode verify-full unless the URL says otherwise; booleans, integers and
+    db_groups are converted to the types redshift_connector.connect takes; with `iam=true`,
+    `db_user` defaults to the URL's user name. Secret query values (secret_access_key,
+    session_token, …) move from the URL to connect_args, so `engine.url` and `repr(engine)`
+    carry none.
+    """
+    args: dict[str, object] = {}
+    secrets: list[str] = []
+    for key, raw in url.query.items():
+        if isinstance(raw, tuple) and key not in _REDSHIFT_LIST_ARGS:
+            raise ConfigError(f"Redshift URL option {key!r} is given more than once")
+        if key in _REDSHIFT_LIST_ARGS:
+            values = raw if isinstance(raw, tuple) else (raw,)
+            args[key] = [item.strip() for v in values for item in v.split(",") if item.strip()]
+        elif key in _REDSHIFT_BOOL_ARGS:
+            args[key] = parse_flag(str(raw), f"Redshift URL option {key}")
+        elif key in _REDSHIFT_INT_ARGS:
+            if not str(raw).strip().isdigit():
+                raise ConfigError(f"Redshift URL option {key} must be a number, not {raw!r}")
+            args[key] = int(str(raw))
+        elif is_secret_key(key):
+            args[key] = raw
+            secrets.append(key)
+    args.setdefault("ssl", True)
+    sslmode = url.query.get("sslmode", REDSHIFT_DEFAULT_SSLMODE)
+    if sslmode not in REDSHIFT_SSLMODES:
+        raise ConfigError(
+            f"Redshift sslmode must be one of {', '.join(REDSHIFT_SSLMODES)}, not {sslmode!r} "
+            "(ssl=false turns SSL off)"
+        )
+    args["sslmode"] = sslmode
+    if args.get("iam") is True:
+        # redshift_connector: "SSL must be enabled when using IAM".
+        if args["ssl"] is not True:
+            raise ConfigError("Redshift IAM authentication (iam=true) needs SSL: drop ssl=false")
+        # GetClusterCredentials needs a DbUser; the URL's user name is the natural one.
+        if "db_user" not in url.query and url.username:
+            args["db_user"] = url.username
+    return url.difference_update_query(secrets), args
+
+
+def _connect_reporting_iam_errors(
+    dialect: Any, record: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> Any:
+    """redshift_connector.connect, with the errors of its IAM step made driver errors.
+
+    With iam=true the driver calls boto3 (GetClusterCredentials) before it connects, and lets
+    botocore's errors (no credentials, access denied, unknown cluster) through as they are.
+    SQLAlchemy wraps only DB-API errors, so these would escape `check_connection` as a traceback;
+    as the driver's InterfaceError they become its one clear line.
+    """
+    dbapi = dialect.loaded_dbapi
+    try:
+        return dbapi.connect(*cargs, **cparams)
+    except dbapi.Error:
+        raise
+    except Exception as exc:  # botocore.exceptions.BotoCoreError, ClientError, ...
+        raise dbapi.InterfaceError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _redshift_has_no_returning() -> None:
+    """Redshift has no RETURNING, but sqlalchemy-redshift inherits PostgreSQL's flags saying it
+    does (sqlalchemy-redshift issues 281 and 330): Alembic's version-table INSERT would then end in
+    `RETURNING version_num`, which Redshift rejects. Clear the flags on its dialects' mixin."""
+    from sqlalchemy_redshift.dialect import RedshiftDialectMixin
+
+    for flag in (
+        "implicit_returning",
+        "insert_returning",
+        "update_returning",
+        "update_returning_multifrom",
+        "delete_returning",
+        "delete_returning_multifrom",
+        "insert_executemany_returning",
+        "insert_executemany_returning_sort_by_parameter_order",
+    ):
+        setattr(RedshiftDialectMixin, flag, False)
+
+
+_redshift_has_no_returning()
+BACKEND = RedshiftBackend()

@@ -1,0 +1,106 @@
+"""The COPY vocabulary every engine shares: what a COPY is asked to do and what it reports.
+
+Redshift's real COPY (copy/redshift.py) and the local engines' emulation (copy/emulation.py)
+both take these options and return these results; nothing here reads a file or a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from sparkify_dw.copy.convert import ConversionOptions
+
+Compression = Literal["gzip", "bzip2"]
+
+# Called with (bytes read so far, bytes in all files) after each file.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """The COPY options the library supports (names as in Redshift's COPY)."""
+
+    jsonpaths: str | None = None  # location of a JSONPaths file; None means JSON 'auto'
+    ignore_case: bool = False  # JSON 'auto ignorecase'
+    max_error: int = 0  # MAXERROR: Redshift's default is 0
+    timeformat: str | None = None  # TIMEFORMAT 'epochmillisecs' | 'epochsecs' | 'auto'
+    truncate_columns: bool = False  # TRUNCATECOLUMNS
+    blanks_as_null: bool = False  # BLANKSASNULL
+    empty_as_null: bool = False  # EMPTYASNULL
+    compression: Compression | None = None  # GZIP | BZIP2
+    manifest: bool = False  # MANIFEST: the location is a manifest file
+    # Redshift only: the role COPY assumes to read S3, and the bucket's region when it differs
+    iam_role_arn: str | None = None
+    region: str | None = None
+    comp_update: bool = False  # COMPUPDATE OFF: the encodings are declared on the models
+    stat_update: bool = True  # STATUPDATE ON: the transforms join the staging tables
+
+    def conversion(self) -> ConversionOptions:
+        return ConversionOptions(
+            truncate_columns=self.truncate_columns,
+            blanks_as_null=self.blanks_as_null,
+            empty_as_null=self.empty_as_null,
+            timeformat=self.timeformat,
+        )
+
+
+@dataclass(frozen=True)
+class StageOptions:
+    """What both COPYs of a load read and how: locations (local paths or s3:// URIs) and options."""
+
+    song_data: str
+    log_data: str
+    log_jsonpath: str
+    max_error: int = 0  # MAXERROR, per COPY
+    iam_role_arn: str | None = None  # Redshift: the role its COPY assumes to read S3
+    region: str | None = None  # Redshift: the bucket's region when it differs from the cluster's
+    compression: Compression | None = None  # GZIP | BZIP2: every data file is compressed
+    manifest: bool = False  # MANIFEST: song_data and log_data name manifest files
+
+    def copy_options(self) -> tuple[CopyOptions, CopyOptions]:
+        """The songs COPY (JSON 'auto') and the events COPY (the JSONPaths file)."""
+        songs = CopyOptions(
+            max_error=self.max_error,
+            iam_role_arn=self.iam_role_arn,
+            region=self.region,
+            compression=self.compression,
+            manifest=self.manifest,
+        )
+        return songs, replace(songs, jsonpaths=self.log_jsonpath)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected record, with the fields of Redshift's STL_LOAD_ERRORS."""
+
+    filename: str
+    line_number: int
+    colname: str
+    type: str
+    raw_line: str
+    raw_field_value: str
+    err_code: int
+    err_reason: str
+
+    def describe(self) -> str:
+        column = f", column {self.colname}" if self.colname else ""
+        return f"{self.filename}:{self.line_number}{column}: {self.err_reason} ({self.err_code})"
+
+
+@dataclass
+class FileStats:
+    url: str
+    rows: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    table: str
+    location: str
+    rows: int
+    files: tuple[FileStats, ...]
+    rejects: tuple[Reject, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
