@@ -176,15 +176,8 @@ def transform(
     counts = {}
     for merge in star_merges(tables):
         with timer.step(merge.name):
-            connection.execute(merge.create())
-            connection.execute(merge.fill())
-            connection.execute(merge.analyze())
-            replace = merge.replace()
-            changed = 0 if replace is None else _rowcount(connection.execute(replace))
-            connection.execute(merge.drop_known())
-            inserted = _rowcount(connection.execute(merge.insert()))
-            connection.execute(merge.drop())
-        counts[merge.name] = MergeCount(merge.name, inserted, changed)
+            rows = {step: _rowcount(connection.execute(sql)) for step, sql in merge.steps()}
+        counts[merge.name] = MergeCount(merge.name, rows["insert"], rows.get("replace", 0))
     return counts
 
 

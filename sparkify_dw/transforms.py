@@ -243,18 +243,23 @@ class Merge:
     def drop(self) -> DropTable:
         return DropTable(self.stage)
 
-    def statements(self) -> list[Executable]:
-        """Every statement, in order (for printing; the loader runs them one by one)."""
+    def steps(self) -> list[tuple[str, Executable]]:
+        """Every statement, named and in order: the loader runs them, the `sql` script prints
+        them (the loader counts the rows of `replace` and `insert`)."""
         replace = self.replace()
         return [
-            self.create(),
-            self.fill(),
-            self.analyze(),
-            *([replace] if replace is not None else []),
-            self.drop_known(),
-            self.insert(),
-            self.drop(),
+            ("create", self.create()),
+            ("fill", self.fill()),
+            ("analyze", self.analyze()),
+            *([("replace", replace)] if replace is not None else []),
+            ("drop_known", self.drop_known()),
+            ("insert", self.insert()),
+            ("drop", self.drop()),
         ]
+
+    def statements(self) -> list[Executable]:
+        """Every statement, in order."""
+        return [statement for _, statement in self.steps()]
 
 
 def merge_table(target: Table, skip: tuple[str, ...] = ()) -> Table:
