@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
-import os
 import re
 import stat
 import urllib.parse
@@ -35,11 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from sparkify_dw.aws import botocore_errors, client_config, masking, one_line
+from sparkify_dw.aws import error_code as _code
 from sparkify_dw.errors import SparkifyError
 from sparkify_dw.files import write_atomically
 
 if TYPE_CHECKING:
-    from botocore.config import Config
     from botocore.exceptions import ClientError
     from botocore.waiter import Waiter
     from mypy_boto3_ec2 import EC2Client
@@ -81,8 +80,6 @@ USABLE_STATES: Final = frozenset(
 )
 WAIT_DELAY: Final = 30  # seconds between two looks at the cluster
 WAIT_ATTEMPTS: Final = 80  # 40 minutes: creating a cluster usually takes 5-15
-CONNECT_TIMEOUT: Final = 5
-READ_TIMEOUT: Final = 60
 MAX_ATTEMPTS: Final = 5  # standard retries, in all, unless the user configured their own
 
 _PASSWORD_FORBIDDEN: Final = frozenset("'\"/\\@ ")
@@ -222,7 +219,7 @@ class Clients:
         import botocore.session
         from botocore.exceptions import NoRegionError
 
-        from sparkify_dw.sources import mask_session_tokens
+        from sparkify_dw.aws import mask_session_tokens
 
         mask_session_tokens()  # as for S3 reads: botocore's DEBUG trace shows the token
         with _aws_errors("set up the AWS clients"):
@@ -230,7 +227,7 @@ class Clients:
             session = boto3.session.Session(botocore_session=core, region_name=region)
             if not session.region_name:  # botocore makes do without one for AWS_ENDPOINT_URL
                 raise NoRegionError()
-            config = _client_config(core)
+            config = client_config(core, max_attempts=MAX_ATTEMPTS)
             try:
                 redshift = session.client("redshift", config=config)
                 return cls(
@@ -240,17 +237,6 @@ class Clients:
                 )
             except ValueError as exc:  # e.g. a malformed AWS_ENDPOINT_URL
                 raise ClusterError(f"Cannot set up the AWS clients: {exc}") from None
-
-
-def _client_config(core: Any) -> Config:
-    from botocore.config import Config
-
-    config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
-    scoped = core.get_scoped_config()
-    own_retries = bool(os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS"))
-    if own_retries or "retry_mode" in scoped or "max_attempts" in scoped:
-        return config
-    return config.merge(Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}))
 
 
 _REFUSED: Final = {
@@ -296,72 +282,29 @@ _REFUSED_VALUE: Final = {
 }
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _one_line(text: str, secrets: Sequence[str] = (), limit: int = 300) -> str:
-    for secret in secrets:
-        text = _mask(text, secret)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _mask(text: str, secret: str) -> str:
-    if not secret:
-        return text
-    forms = {
-        secret,
-        urllib.parse.quote(secret, safe=""),
-        urllib.parse.quote(secret, safe="-_.~"),
-        urllib.parse.quote_plus(secret),
-        json.dumps(secret)[1:-1],
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
-
-
 @contextmanager
 def _aws_errors(doing: str, secrets: Sequence[str] = ()) -> Iterator[None]:
     """Turn botocore's exceptions into one-line ClusterErrors; `doing` says what failed."""
     from botocore.exceptions import (
         BotoCoreError,
-        ClientError,
-        ConnectionError,
-        CredentialRetrievalError,
-        NoCredentialsError,
         NoRegionError,
         ParamValidationError,
-        PartialCredentialsError,
-        ProfileNotFound,
         WaiterError,
     )
     from botocore.parsers import ResponseParserError
 
     try:
-        yield
-    except ClientError as exc:
-        raise _client_error(exc, doing, secrets) from None
-    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError) as exc:
-        raise ClusterError(
-            f"No usable AWS credentials to {doing} ({type(exc).__name__}): set AWS_PROFILE or "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an IAM role"
-        ) from None
+        with botocore_errors(
+            ClusterError, doing, client_error=lambda exc: _client_error(exc, doing, secrets)
+        ):
+            yield
     except NoRegionError:
         raise ClusterError(
             f"No AWS region to {doing}: pass --region or set AWS_DEFAULT_REGION "
             "(or a region in your AWS profile)"
         ) from None
-    except ProfileNotFound as exc:
-        raise ClusterError(f"{exc}: check AWS_PROFILE") from None
-    except ConnectionError as exc:
-        raise ClusterError(
-            f"Cannot reach AWS to {doing} ({type(exc).__name__}): check the network and "
-            "AWS_ENDPOINT_URL"
-        ) from None
     except ParamValidationError as exc:
-        raise ClusterError(f"Cannot {doing}: {_one_line(str(exc), secrets)}") from None
+        raise ClusterError(f"Cannot {doing}: {one_line(str(exc), secrets)}") from None
     except WaiterError:
         raise  # the waiting functions say what they waited for
     except ResponseParserError:
@@ -369,12 +312,12 @@ def _aws_errors(doing: str, secrets: Sequence[str] = ()) -> Iterator[None]:
             f"Cannot {doing}: the answer was not an AWS response (check AWS_ENDPOINT_URL)"
         ) from None
     except BotoCoreError as exc:
-        raise ClusterError(f"Cannot {doing}: {_one_line(str(exc), secrets)}") from None
+        raise ClusterError(f"Cannot {doing}: {one_line(str(exc), secrets)}") from None
 
 
 def _client_error(exc: ClientError, doing: str, secrets: Sequence[str]) -> ClusterError:
     code = _code(exc)
-    message = _one_line(str(exc.response.get("Error", {}).get("Message", "")), secrets)
+    message = one_line(str(exc.response.get("Error", {}).get("Message", "")), secrets)
     # EC2 appends an encoded blob to UnauthorizedOperation; the first sentence says enough.
     message = message.split(" Encoded authorization failure message:")[0]
     detail = f"{code}: {message}" if message else code or "error"
@@ -393,51 +336,6 @@ def _client_error(exc: ClientError, doing: str, secrets: Sequence[str]) -> Clust
     if code in _REFUSED_VALUE:
         return ClusterError(f"AWS refused to {doing} ({detail})")
     return ClusterError(f"Cannot {doing}: {detail}")
-
-
-class _MaskSecret(logging.Filter):
-    """Rewrite a log record with a secret masked, in the forms botocore logs it."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a record that cannot format: leave it to the handler's own error
-            return True
-        masked = _mask(message, self.secret)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-# botocore at DEBUG logs each request's parameters (botocore.endpoint, with the
-# MasterUserPassword of CreateCluster) and urllib3 the requests it sends.
-_BOTOCORE_LOGGERS: Final = (
-    "botocore.endpoint",
-    "botocore.auth",
-    "botocore.parsers",
-    "botocore.hooks",
-    "botocore.client",
-    "botocore.retryhandler",
-    "botocore.httpsession",
-    "urllib3.connectionpool",
-)
-
-
-@contextmanager
-def _masking(secret: str) -> Iterator[None]:
-    masker = _MaskSecret(secret)
-    loggers = [logging.getLogger(name) for name in _BOTOCORE_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(masker)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(masker)
 
 
 # What exists ------------------------------------------------------------------------------
@@ -647,7 +545,7 @@ def create_cluster(
     cidr = check_cidr(spec.cidr)
     clients = clients or Clients.connect(region)
     steps: list[Step] = []
-    with _masking(password):
+    with masking(password):
         cluster = _find_cluster(clients, spec.identifier)
         if cluster is not None:
             _check_same(cluster, spec, clients.region)
@@ -1029,7 +927,7 @@ def _waiter_error(exc: Exception, identifier: str, goal: str, seconds: int) -> C
     response = getattr(exc, "last_response", None) or {}
     if "Error" in response:
         code = response["Error"].get("Code", "error")
-        message = _one_line(str(response["Error"].get("Message", "")))
+        message = one_line(str(response["Error"].get("Message", "")))
         return ClusterError(f"Waiting for cluster {identifier} failed: {code}: {message}")
     clusters = response.get("Clusters") or [{}]
     state = clusters[0].get("ClusterStatus", "unknown")
