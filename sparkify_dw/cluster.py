@@ -25,18 +25,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-import stat
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from sparkify_dw.aws import botocore_errors, client_config, masking, one_line
 from sparkify_dw.aws import error_code as _code
-from sparkify_dw.errors import SparkifyError
-from sparkify_dw.files import write_atomically
+from sparkify_dw.dwhcfg import config_values as config_values
+from sparkify_dw.dwhcfg import update_ini as update_ini
+from sparkify_dw.dwhcfg import write_dwh_config as write_dwh_config
+from sparkify_dw.errors import ClusterError as ClusterError
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -87,10 +87,6 @@ _IDENTIFIER = re.compile(r"[a-z](?:[a-z0-9]|-(?!-)){0,62}")
 _DB_NAME = re.compile(r"[a-z_][a-z0-9_$]{0,63}")
 _DB_USER = re.compile(r"[a-z][a-z0-9_+.@-]{0,127}")
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
-
-
-class ClusterError(SparkifyError):
-    """Provisioning failed or was refused: one line, never a password or a secret key."""
 
 
 # Checks made before any AWS call ----------------------------------------------------------
@@ -1128,110 +1124,3 @@ def _delete_group(clients: Clients, group_id: str, identifier: str, steps: list[
             )
             return
     steps.append(Step(f"Security group {name} ({group_id}): deleted", True))
-
-
-# dwh.cfg ----------------------------------------------------------------------------------
-
-
-def config_values(
-    status: ClusterStatus, role_arn: str, password: str | None = None
-) -> dict[str, dict[str, str]]:
-    """The [CLUSTER] and [IAM_ROLE] keys for a cluster (HOST only once it has an endpoint)."""
-    cluster = {"DB_NAME": status.db_name, "DB_USER": status.db_user}
-    cluster["DB_PORT"] = str(status.port or PORT)
-    if status.host:
-        cluster = {"HOST": status.host, **cluster}
-    if password is not None:
-        cluster["DB_PASSWORD"] = password
-    return {"CLUSTER": cluster, "IAM_ROLE": {"ARN": role_arn}}
-
-
-def write_dwh_config(path: Path, values: Mapping[str, Mapping[str, str]]) -> bool:
-    """Set these keys in a dwh.cfg, keeping its other sections, keys and comments; make the
-    file if it does not exist. Written atomically, readable by its owner only when it holds a
-    DB_PASSWORD. True when the file changed."""
-    try:
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ClusterError(f"Cannot read {path}: {exc}") from None
-    new = update_ini(old, values)
-    private = "DB_PASSWORD" in _section_keys(new, "CLUSTER")
-    if new == old and not (private and _readable_by_others(path)):
-        return False
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-        if private:
-            mode &= 0o600
-        write_atomically(path, new, mode)
-    except OSError as exc:
-        raise ClusterError(f"Cannot write {path}: {exc.strerror or exc}") from None
-    return True
-
-
-def _readable_by_others(path: Path) -> bool:
-    try:
-        return bool(path.stat().st_mode & 0o077)
-    except OSError:
-        return False
-
-
-_SECTION = re.compile(r"\s*\[([^\]]+)\]\s*$")
-_KEY = re.compile(r"([^=:\s#;\[][^=:]*?)\s*[=:]")  # at the start of a line: not a continuation
-
-
-def _section_keys(text: str, section: str) -> set[str]:
-    """The keys (upper case) of one section of an INI text."""
-    keys, current = set(), None
-    for line in text.splitlines():
-        if header := _SECTION.match(line):
-            current = header.group(1).strip()
-        elif current == section and (key := _KEY.match(line)):
-            keys.add(key.group(1).upper())
-    return keys
-
-
-def update_ini(text: str, values: Mapping[str, Mapping[str, str]]) -> str:
-    """`text` with each `values[section][KEY]` set: an existing key's line is replaced (keys
-    match case-insensitively, as configparser reads them), a missing key goes after the last
-    key of its section, a missing section at the end. Everything else is kept as it was."""
-    pending = {section: dict(keys) for section, keys in values.items()}
-    out: list[str] = []
-    current: str | None = None
-    replacing = False  # skipping the continuation lines of a value being replaced
-
-    def close_section() -> None:
-        missing = pending.pop(current, None) if current is not None else None
-        if not missing:
-            return
-        blanks = 0
-        while out and not out[-1].strip():
-            out.pop()
-            blanks += 1
-        out.extend(f"{key}={value}" for key, value in missing.items())
-        out.extend([""] * blanks)
-
-    for line in text.splitlines():
-        if header := _SECTION.match(line):
-            close_section()
-            current, replacing = header.group(1).strip(), False
-            out.append(line)
-            continue
-        if replacing and line[:1].isspace() and line.strip():
-            continue
-        replacing = False
-        key = _KEY.match(line)
-        if key and current in pending:
-            wanted = {name.upper(): name for name in pending[current]}
-            if key.group(1).upper() in wanted:
-                value = pending[current].pop(wanted[key.group(1).upper()])
-                out.append(f"{key.group(1)}={value}")
-                replacing = True
-                continue
-        out.append(line)
-    close_section()
-    for section, keys in pending.items():
-        if out and out[-1].strip():
-            out.append("")
-        out.append(f"[{section}]")
-        out.extend(f"{key}={value}" for key, value in keys.items())
-    return "\n".join(out) + "\n"

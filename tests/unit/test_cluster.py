@@ -31,13 +31,10 @@ from sparkify_dw.cluster import (
     ClusterSpec,
     check_password,
     cluster_status,
-    config_values,
     create_cluster,
     delete_cluster,
-    update_ini,
-    write_dwh_config,
 )
-from sparkify_dw.config import read_config_file
+from sparkify_dw.dwhcfg import config_values, read_config_file, update_ini, write_dwh_config
 
 REGION = "us-west-2"
 CIDR = "203.0.113.0/24"
