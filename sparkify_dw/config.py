@@ -7,17 +7,15 @@ bundled sample). The database password never appears in `repr()` or in printed U
 
 from __future__ import annotations
 
-import configparser
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL
-
+from sparkify_dw.dwhcfg import read_config_file as read_config_file
 from sparkify_dw.errors import ConfigError
-from sparkify_dw.urls import DEFAULT_DB_URL, parse_flag, parse_url, redact_url
+from sparkify_dw.urls import DEFAULT_DB_URL, parse_url, redact_url
 
 if TYPE_CHECKING:
     from sparkify_dw.copy.options import Compression, StageOptions
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
 from sparkify_dw.sample import SAMPLE_DIR as SAMPLE_DIR
 
 ENV_DB_URL = "SPARKIFY_DB_URL"
-# The cluster's password, for a dwh.cfg written without one (`sparkify-dw cluster create`).
-ENV_DB_PASSWORD = "SPARKIFY_DB_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -91,87 +87,3 @@ class Settings:
         if settings.max_error < 0:
             raise ConfigError(f"max_error must be 0 or more, not {settings.max_error}")
         return settings
-
-
-def _with_password(url: str, password: str) -> str:
-    """The config file's URL with `password`, unless the file has one or connects with IAM."""
-    parsed = parse_url(url)
-    if parsed.password or parsed.query.get("iam"):
-        return url
-    return parsed.set(password=password).render_as_string(hide_password=False)
-
-
-def _unquote(value: str) -> str:
-    # The original dwh.cfg quotes its values: LOG_DATA='s3://udacity-dend/log_data'.
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
-
-
-def read_config_file(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Read a dwh.cfg: [CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT (and optionally IAM
-    CLUSTER_IDENTIFIER REGION PROFILE SSLMODE), [IAM_ROLE] ARN, [S3] LOG_DATA LOG_JSONPATH
-    SONG_DATA (REGION optional). Empty values are ignored; without DB_PASSWORD (and without IAM)
-    the password comes from $SPARKIFY_DB_PASSWORD."""
-    if not path.is_file():
-        raise ConfigError(f"Config file not found: {path}")
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        first_line = str(exc).splitlines()[0]
-        raise ConfigError(f"Cannot read config file {path}: {first_line}") from None
-
-    def get(section: str, key: str) -> str:
-        return _unquote(parser.get(section, key, fallback=""))
-
-    values: dict[str, str] = {}
-    for key, (section, option) in {
-        "song_data": ("S3", "SONG_DATA"),
-        "log_data": ("S3", "LOG_DATA"),
-        "log_jsonpath": ("S3", "LOG_JSONPATH"),
-        "region": ("S3", "REGION"),
-        "iam_role_arn": ("IAM_ROLE", "ARN"),
-    }.items():
-        if get(section, option):
-            values[key] = get(section, option)
-    host = get("CLUSTER", "HOST")
-    if host:
-        values["db_url"] = _cluster_url(path, host, get)
-        env = os.environ if environ is None else environ
-        if env.get(ENV_DB_PASSWORD):  # a file written without its password
-            values["db_url"] = _with_password(values["db_url"], env[ENV_DB_PASSWORD])
-    return values
-
-
-# Optional [CLUSTER] keys passed to redshift_connector in the URL's query (see db.py).
-_CLUSTER_OPTIONS = {
-    "cluster_identifier": "CLUSTER_IDENTIFIER",
-    "region": "REGION",  # the cluster's region, for IAM; [S3] REGION is the bucket's, for COPY
-    "profile": "PROFILE",
-    "sslmode": "SSLMODE",
-}
-
-
-def _cluster_url(path: Path, host: str, getter: Callable[[str, str], str]) -> str:
-    """The Redshift URL of [CLUSTER]: password authentication, or IAM with `IAM=true`
-    (temporary credentials for DB_USER from GetClusterCredentials; DB_PASSWORD is not used)."""
-    port = getter("CLUSTER", "DB_PORT") or "5439"
-    if not port.isdigit():
-        raise ConfigError(f"{path}: [CLUSTER] DB_PORT must be a number, not {port!r}")
-    iam_value = getter("CLUSTER", "IAM")
-    iam = parse_flag(iam_value, f"{path}: [CLUSTER] IAM") if iam_value else False
-    query = {key: getter("CLUSTER", option) for key, option in _CLUSTER_OPTIONS.items()}
-    if iam:
-        query["iam"] = "true"
-    url = URL.create(
-        "redshift+redshift_connector",
-        username=getter("CLUSTER", "DB_USER") or None,
-        password=None if iam else getter("CLUSTER", "DB_PASSWORD") or None,
-        host=host,
-        port=int(port),
-        database=getter("CLUSTER", "DB_NAME") or None,
-        query={key: value for key, value in query.items() if value},
-    )
-    return url.render_as_string(hide_password=False)

@@ -18,6 +18,10 @@ class SourceError(SparkifyError):
     """A data location cannot be read: missing path, no objects under a prefix, bad JSONPaths."""
 
 
+class ClusterError(SparkifyError):
+    """Provisioning failed or was refused: one line, never a password or a secret key."""
+
+
 class DatabaseError(SparkifyError):
     """The database cannot be reached or refused a statement."""
 

@@ -17,16 +17,14 @@ S3 goes through boto3 with its own credential chain, region and endpoint setting
 (AWS_PROFILE, AWS_ENDPOINT_URL, …), one client per process. Every failure is a SourceError
 with one line that names the object and never carries a credential. botocore's DEBUG wire trace
 logs the session token in clear (the x-amz-security-token header): making the client masks it
-there (`mask_session_tokens`); botocore never logs the secret key itself.
+there (`aws.mask_session_tokens`); botocore never logs the secret key itself.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import logging
 import os
-import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -36,18 +34,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from sparkify_dw.aws import botocore_errors, client_config, error_code
+from sparkify_dw.aws import mask_session_tokens as mask_session_tokens
 from sparkify_dw.errors import SourceError
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
+    from botocore.exceptions import ClientError
     from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
 
 MiB = 1024 * 1024
 SMALL_OBJECT_BYTES = 16 * MiB  # read whole into memory; larger objects are streamed
 PREFETCH_BYTES = 64 * MiB  # read_objects' default budget for objects read ahead
-CONNECT_TIMEOUT = 5  # seconds; a refused connection fails at once, a silent host after this
-READ_TIMEOUT = 60
 MAX_ATTEMPTS = 3  # in all, when the user configures no retries of their own
 POOL_CONNECTIONS = 32
 
@@ -319,62 +318,16 @@ def reset_s3_client() -> None:
         _client = None
 
 
-# botocore at DEBUG logs each signed request twice with its session token in clear: the canonical
-# request (botocore.auth: `x-amz-security-token:…`) and the headers sent (botocore.endpoint:
-# `'X-Amz-Security-Token': b'…'`). S3 answers a bad signature with the canonical request it
-# computed, which botocore.parsers logs as the response body; a presigned URL has `…Token=…`.
-_SESSION_TOKEN = re.compile(
-    r"(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[^\s'\"&\\<]+", re.IGNORECASE
-)
-_WIRE_TRACE_LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.parsers")
-
-
-class _MaskSessionToken(logging.Filter):
-    """Rewrite a log record of botocore's wire trace with the session token masked."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a record that cannot format: leave it to the handler's own error
-            return True
-        masked = _SESSION_TOKEN.sub(r"\1***", message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-_MASK_SESSION_TOKEN = _MaskSessionToken()
-
-
-def mask_session_tokens() -> None:
-    """Mask the session token in botocore's DEBUG wire trace; call before making a client.
-
-    A logger keeps one of each filter object, so calling it again adds nothing.
-    """
-    for name in _WIRE_TRACE_LOGGERS:
-        logging.getLogger(name).addFilter(_MASK_SESSION_TOKEN)
-
-
 def _new_client() -> S3Client:
     import boto3
     import botocore.session
-    from botocore.config import Config
 
     mask_session_tokens()
     with _s3_errors("S3"):
         core = botocore.session.get_session()
-        own_retries = bool(os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS"))
-        scoped = core.get_scoped_config()
-        own_retries = own_retries or "retry_mode" in scoped or "max_attempts" in scoped
-        config = Config(
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-            max_pool_connections=POOL_CONNECTIONS,
+        config = client_config(
+            core, max_attempts=MAX_ATTEMPTS, max_pool_connections=POOL_CONNECTIONS
         )
-        if not own_retries:  # else the user's AWS_RETRY_MODE / AWS_MAX_ATTEMPTS / profile
-            config = config.merge(
-                Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS})
-            )
         try:
             return boto3.session.Session(botocore_session=core).client("s3", config=config)
         except ValueError as exc:  # e.g. a malformed AWS_ENDPOINT_URL
@@ -446,34 +399,16 @@ class _Missing(SourceError):
 @contextmanager
 def _s3_errors(url: str, gone: str | None = None) -> Iterator[None]:
     """Turn botocore's exceptions into one-line SourceErrors that carry no credentials."""
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        ConnectionError,
-        CredentialRetrievalError,
-        HTTPClientError,
-        NoCredentialsError,
-        ParamValidationError,
-        PartialCredentialsError,
-        ProfileNotFound,
-    )
+    from botocore.exceptions import BotoCoreError, HTTPClientError, ParamValidationError
 
     try:
-        yield
-    except ClientError as exc:
-        raise _client_error(exc.response, url, gone) from None
-    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError) as exc:
-        raise SourceError(
-            f"No usable AWS credentials to read {url} ({type(exc).__name__}): set AWS_PROFILE "
-            "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an IAM role"
-        ) from None
-    except ProfileNotFound as exc:
-        raise SourceError(f"{exc}: check AWS_PROFILE") from None
-    except ConnectionError as exc:
-        raise SourceError(
-            f"Cannot reach the S3 endpoint {_endpoint()} to read {url} ({type(exc).__name__}): "
-            "check the network and AWS_ENDPOINT_URL"
-        ) from None
+        with botocore_errors(
+            SourceError,
+            f"read {url}",
+            client_error=lambda exc: _client_error(exc, url, gone),
+            endpoint=lambda: f"the S3 endpoint {_endpoint()}",
+        ):
+            yield
     except HTTPClientError as exc:  # a read timeout, a connection dropped mid-object
         raise SourceError(
             f"The connection to S3 broke while reading {url} ({type(exc).__name__})"
@@ -485,9 +420,9 @@ def _s3_errors(url: str, gone: str | None = None) -> Iterator[None]:
         raise SourceError(f"Cannot read {url}: {str(exc).splitlines()[0]}") from None
 
 
-def _client_error(response: Any, url: str, gone: str | None) -> SourceError:
-    code = str(response.get("Error", {}).get("Code", ""))
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+def _client_error(exc: ClientError, url: str, gone: str | None) -> SourceError:
+    code = error_code(exc)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code == "NoSuchBucket":
         return SourceError(f"S3 bucket {_split(url)[0]} does not exist (reading {url})")
     if code in _MISSING:

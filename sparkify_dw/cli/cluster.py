@@ -28,11 +28,10 @@ from sparkify_dw.cluster import (
     Step,
     check_password,
     cluster_status,
-    config_values,
     create_cluster,
     delete_cluster,
-    write_dwh_config,
 )
+from sparkify_dw.dwhcfg import config_values, write_dwh_config
 
 cluster_app = typer.Typer(
     help="Your own Redshift cluster: IAM role, security group and cluster, made and removed "

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from sparkify_dw.cli import cluster as cluster_cli
 from sparkify_dw.cluster import PASSWORD_ENV, ClusterError
-from sparkify_dw.config import read_config_file
+from sparkify_dw.dwhcfg import read_config_file
 from tests.integration.conftest import ACCESS_KEY, REGION, SECRET_KEY, set_moto_auth
 
 ACCOUNT = "210987654321"

@@ -23,6 +23,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID, set_initial_no_auth_action_count
 
+from sparkify_dw import aws as aws_plumbing
 from sparkify_dw import cluster as cl
 from sparkify_dw.cluster import (
     Clients,
@@ -30,13 +31,10 @@ from sparkify_dw.cluster import (
     ClusterSpec,
     check_password,
     cluster_status,
-    config_values,
     create_cluster,
     delete_cluster,
-    update_ini,
-    write_dwh_config,
 )
-from sparkify_dw.config import read_config_file
+from sparkify_dw.dwhcfg import config_values, read_config_file, update_ini, write_dwh_config
 
 REGION = "us-west-2"
 CIDR = "203.0.113.0/24"
@@ -541,9 +539,9 @@ def test_the_password_is_masked_in_botocores_debug_log(
     assert "MasterUserPassword" in caplog.text  # the request was logged, with the value masked
     for form in (PASSWORD, "Sparkify%232018pw"):
         assert form not in caplog.text
-    for logger in cl._BOTOCORE_LOGGERS:  # the masking filter is gone afterwards
+    for logger in aws_plumbing._BOTOCORE_LOGGERS:  # the masking filter is gone afterwards
         assert not logging.getLogger(logger).filters or all(
-            not isinstance(f, cl._MaskSecret) for f in logging.getLogger(logger).filters
+            not isinstance(f, aws_plumbing._MaskSecret) for f in logging.getLogger(logger).filters
         )
 
 
