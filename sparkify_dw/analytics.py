@@ -58,6 +58,7 @@ from sparkify_dw.errors import ConfigError, DatabaseError, SparkifyError
 from sparkify_dw.models import Artist, Song, Songplay, Time, User
 from sparkify_dw.sample import EXPECTATIONS_DIR as EXPECTATIONS_DIR
 from sparkify_dw.sample import SAMPLE_EXPECTATIONS as SAMPLE_EXPECTATIONS
+from sparkify_dw.timeparts import WEEKDAYS as WEEKDAYS
 from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
 from sparkify_dw.warehouse import connect, require_tables
 
@@ -96,8 +97,6 @@ SESSION_BUCKETS: tuple[tuple[int, str], ...] = (
     (50, "50-99"),
     (100, "100+"),
 )
-
-WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
 class QueryError(ConfigError):

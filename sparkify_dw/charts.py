@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from sparkify_dw.analytics import QueryError, Result, run_query
+from sparkify_dw.timeparts import WEEKDAYS
 
 WIDTH = 640
 HEIGHT = 320
@@ -346,7 +347,7 @@ def _axis_labels(
 
 # --- The analytics queries' charts -------------------------------------------------------------
 
-SHORT_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+SHORT_DAYS = tuple(day[:3] for day in WEEKDAYS)  # Sun, Mon, …
 
 
 def _subtitle(result: Result) -> str:
