@@ -16,13 +16,24 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.exc import SQLAlchemyError
 
-from sparkify_dw.analytics import queries
 from sparkify_dw.analytics.filters import (
     DEFAULT_TOP,
     FILTERS,
     Filters,
     QueryError,
     parse_filters,
+)
+from sparkify_dw.analytics.queries import (
+    conversions,
+    daily_active_users,
+    level_split,
+    plays_by_hour,
+    plays_by_weekday,
+    session_length,
+    top_artists,
+    top_locations,
+    top_songs,
+    top_user_agents,
 )
 from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import DatabaseError, SparkifyError
@@ -62,7 +73,7 @@ QUERIES: dict[str, Query] = {
             "The most played songs, among plays matched to the catalogue.",
             ("song_id", "title", "artist_name", "plays", "listeners"),
             ("song_id",),
-            queries.top_songs,
+            top_songs,
             _RANKED,
             DEFAULT_TOP,
         ),
@@ -71,7 +82,7 @@ QUERIES: dict[str, Query] = {
             "The most played artists, among plays matched to the catalogue.",
             ("artist_id", "artist_name", "plays", "listeners"),
             ("artist_id",),
-            queries.top_artists,
+            top_artists,
             _RANKED,
             DEFAULT_TOP,
         ),
@@ -80,35 +91,35 @@ QUERIES: dict[str, Query] = {
             "Plays and distinct users per hour of the day (UTC, 0-23).",
             ("hour", "plays", "users"),
             ("hour",),
-            queries.plays_by_hour,
+            plays_by_hour,
         ),
         Query(
             "plays-by-weekday",
             "Plays and distinct users per day of the week (0 = Sunday).",
             ("weekday", "day_name", "plays", "users"),
             ("weekday",),
-            queries.plays_by_weekday,
+            plays_by_weekday,
         ),
         Query(
             "daily-active-users",
             "Distinct users who played a song, and their plays, per day (UTC).",
             ("day", "active_users", "plays"),
             ("day",),
-            queries.daily_active_users,
+            daily_active_users,
         ),
         Query(
             "level-split",
             "Plays and distinct users at each level (a user who upgraded counts in both).",
             ("level", "plays", "users"),
             ("level",),
-            queries.level_split,
+            level_split,
         ),
         Query(
             "conversions",
             "Users who went free -> paid: their first paid play after their first free one.",
             ("user_id", "first_name", "last_name", "first_free_play", "converted_at"),
             ("user_id",),
-            queries.conversions,
+            conversions,
             frozenset({"since", "until", "limit"}),
         ),
         Query(
@@ -116,7 +127,7 @@ QUERIES: dict[str, Query] = {
             "The locations with the most plays (where the event has one), and their users.",
             ("location", "plays", "users"),
             ("location",),
-            queries.top_locations,
+            top_locations,
             _RANKED,
             DEFAULT_TOP,
         ),
@@ -125,7 +136,7 @@ QUERIES: dict[str, Query] = {
             "Plays and users per browser and OS family, parsed from the user agent in SQL.",
             ("browser", "os", "plays", "users"),
             ("browser", "os"),
-            queries.top_user_agents,
+            top_user_agents,
             _RANKED,
             DEFAULT_TOP,
         ),
@@ -134,7 +145,7 @@ QUERIES: dict[str, Query] = {
             "Plays per session (user_id, session_id): sessions, plays and the longest, by bucket.",
             ("plays_per_session", "sessions", "plays", "longest"),
             ("plays_per_session",),
-            queries.session_length,
+            session_length,
         ),
     )
 }
