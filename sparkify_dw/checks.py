@@ -56,6 +56,7 @@ from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import DatabaseError, SparkifyError
 from sparkify_dw.models import LoadErrorRecord
 from sparkify_dw.sql import EpochMsToTimestamp
+from sparkify_dw.timeparts import TIME_PARTS
 from sparkify_dw.transforms import NEXT_SONG, Tables, has_user
 from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
 from sparkify_dw.warehouse import open_warehouse, require_tables
@@ -283,25 +284,14 @@ def _staged_plays_loaded(t: CheckTables) -> Query:
     )
 
 
-# The parts of a start_time, as the contract defines them (in UTC, the timestamps' zone).
-_TIME_PARTS = {
-    "hour": "hour",
-    "day": "day",  # of the month
-    "week": "week",  # ISO-8601
-    "month": "month",
-    "year": "year",
-    "weekday": "dow",  # 0 = Sunday … 6 = Saturday
-}
-
-
 def _time_parts_match(t: CheckTables) -> Query:
     time = t.star.time
     wrong = [
         or_(time.c[column].is_(None), time.c[column] != extract(part, time.c.start_time))
-        for column, part in _TIME_PARTS.items()
+        for column, part in TIME_PARTS.items()
     ]
     return (
-        select(time.c.start_time, *(time.c[column] for column in _TIME_PARTS))
+        select(time.c.start_time, *(time.c[column] for column in TIME_PARTS))
         .where(or_(*wrong))
         .order_by(time.c.start_time)
     )

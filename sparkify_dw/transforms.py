@@ -37,6 +37,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from sparkify_dw.sql import Analyze, EpochMsToTimestamp
+from sparkify_dw.timeparts import TIME_PARTS
 
 NEXT_SONG = "NextSong"
 
@@ -329,14 +330,7 @@ def time_merge(t: Tables) -> Merge:
         .subquery("play_starts")
     )
     start = starts.c.start_time
-    parts = {
-        "hour": extract("hour", start),
-        "day": extract("day", start),
-        "week": extract("week", start),  # ISO-8601 week number
-        "month": extract("month", start),
-        "year": extract("year", start),
-        "weekday": extract("dow", start),  # 0 = Sunday … 6 = Saturday
-    }
+    parts = {column: extract(field, start) for column, field in TIME_PARTS.items()}
     query = select(start, *(cast(v, SmallInteger).label(k) for k, v in parts.items()))
     return Merge(t.time, merge_table(t.time), query, ("start_time",))
 

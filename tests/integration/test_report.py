@@ -1,4 +1,4 @@
-"""The SVG charts (sparkify_dw.charts), the HTML report and `sparkify-dw report`.
+"""The SVG charts (sparkify_dw.report.svg, .charts), the HTML report and `sparkify-dw report`.
 
 The report is written from the bundled sample loaded into DuckDB (and PostgreSQL when a server
 answers), parsed, checked for anything external, and rendered in headless Chromium when it is
@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from sparkify_dw import charts as charts_address
 from sparkify_dw import make_engine, upgrade
 from sparkify_dw.analytics import QUERIES, NoWarehouseError, QueryError
-from sparkify_dw.charts import CHARTS, bar_chart, chart, hbar_chart, line_chart, nice_ticks
 from sparkify_dw.config import SAMPLE_DIR
 from sparkify_dw.loader import ALL_TABLES, count_rows
 from sparkify_dw.report import CHART_QUERIES, write_report
+from sparkify_dw.report.charts import CHARTS, chart
+from sparkify_dw.report.svg import bar_chart, hbar_chart, line_chart, nice_ticks
 from tests.helpers import load_dir, run_module
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -137,6 +139,14 @@ def test_charts_with_no_data_say_so() -> None:
         assert "no data" in _texts(_parse_svg(svg))
     with pytest.raises(ValueError, match="labels"):
         bar_chart(["a"], [1, 2], title="t")
+
+
+def test_charts_old_address_re_exports_the_same_functions() -> None:
+    # README imports from sparkify_dw.charts: it must stay the report's functions, not a copy.
+    assert charts_address.chart is chart
+    assert charts_address.CHARTS is CHARTS
+    for draw in (bar_chart, hbar_chart, line_chart, nice_ticks):
+        assert getattr(charts_address, draw.__name__) is draw
 
 
 def test_chart_draws_each_query_on_the_sample(sample_url: str) -> None:

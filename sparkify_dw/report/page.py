@@ -1,7 +1,7 @@
-"""A one-file HTML report of the warehouse: row counts, data-quality checks and charts.
+"""The HTML page of the report: row counts, data-quality checks and charts, in one file.
 
 `write_report(bind, out)` reads the database (on one connection) and writes one self-contained
-HTML file: inline CSS and inline SVG (`sparkify_dw.charts`), no script, no link to anything,
+HTML file: inline CSS and inline SVG (`report.charts`), no script, no link to anything,
 so it opens offline and can be mailed or archived as it is. The database URL is shown with its
 password masked. A database without the warehouse is a NoWarehouseError, and nothing is written.
 """
@@ -20,12 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sparkify_dw import __version__
 from sparkify_dw.analytics import require_warehouse, run_query
-from sparkify_dw.charts import chart_of
 from sparkify_dw.checks import CheckResult, Severity, run_checks
 from sparkify_dw.db import driver_reason, redact_url
 from sparkify_dw.errors import ConfigError, DatabaseError
 from sparkify_dw.files import write_atomically
 from sparkify_dw.loader import ALL_TABLES, count_rows
+from sparkify_dw.report.charts import chart_of
 from sparkify_dw.warehouse import connect
 
 # The charts, in the report's order: (query, filters).
