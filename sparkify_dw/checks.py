@@ -52,12 +52,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
-from sparkify_dw.db import driver_reason, redact_url
-from sparkify_dw.errors import DatabaseError, SparkifyError
+from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
 from sparkify_dw.models import LoadErrorRecord
 from sparkify_dw.sql import EpochMsToTimestamp
 from sparkify_dw.timeparts import TIME_PARTS
 from sparkify_dw.transforms import NEXT_SONG, Tables, has_user
+from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
 from sparkify_dw.warehouse import open_warehouse, require_tables
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 import sparkify_dw.sql  # noqa: F401  (registers the per-engine compilation of custom constructs)
 from sparkify_dw.backends import backend_for
 from sparkify_dw.errors import ConfigError, DatabaseError, driver_reason
-from sparkify_dw.urls import DEFAULT_DB_URL, parse_url, redact_url
+from sparkify_dw.urls import parse_url, redact_url
 
-__all__ = ["DEFAULT_DB_URL", "check_connection", "driver_reason", "make_engine", "redact_url"]
+__all__ = ["check_connection", "make_engine"]
 
 
 def make_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:

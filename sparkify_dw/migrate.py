@@ -143,7 +143,8 @@ def _alembic_errors() -> Iterator[None]:
 
 
 def _migrate(db_url: str, step: str, revision: str) -> Migrated:
-    from sparkify_dw.db import check_connection, make_engine, redact_url
+    from sparkify_dw.db import check_connection, make_engine
+    from sparkify_dw.urls import redact_url
 
     engine = make_engine(db_url)
     try:

@@ -35,8 +35,8 @@ from sparkify_dw.analytics.queries import (
     top_songs,
     top_user_agents,
 )
-from sparkify_dw.db import driver_reason, redact_url
-from sparkify_dw.errors import DatabaseError, SparkifyError
+from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
+from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import connect, require_tables
 
 STAR_TABLES = ("songplays", "users", "songs", "artists", "time")

@@ -32,8 +32,8 @@ def report(
 ) -> None:
     """Write one self-contained HTML file: row counts, data-quality checks and charts."""
     from sparkify_dw.cli.analytics import open_warehouse
-    from sparkify_dw.db import redact_url
     from sparkify_dw.report import write_report
+    from sparkify_dw.urls import redact_url
 
     engine = open_warehouse(db, config)  # a DuckDB file that does not exist is not created
     try:

@@ -21,11 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sparkify_dw import __version__
 from sparkify_dw.analytics import require_warehouse, run_query
 from sparkify_dw.checks import CheckResult, Severity, run_checks
-from sparkify_dw.db import driver_reason, redact_url
-from sparkify_dw.errors import ConfigError, DatabaseError
+from sparkify_dw.errors import ConfigError, DatabaseError, driver_reason
 from sparkify_dw.files import write_atomically
 from sparkify_dw.loader import ALL_TABLES, count_rows
 from sparkify_dw.report.charts import chart_of
+from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import connect
 
 # The charts, in the report's order: (query, filters).

@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from sparkify_dw.config import Settings
-from sparkify_dw.db import check_connection, make_engine, redact_url
+from sparkify_dw.db import check_connection, make_engine
 from sparkify_dw.errors import ConfigError, DatabaseError
+from sparkify_dw.urls import redact_url
 
 HOST = "sparkify.abc123.us-west-2.redshift.amazonaws.com"
 BASE = f"redshift+redshift_connector://awsuser:S3cret!Pw@{HOST}:5439/dev"
