@@ -34,19 +34,24 @@ READ_TIMEOUT: Final = 60
 def client_config(
     core: Session, *, max_attempts: int, max_pool_connections: int | None = None
 ) -> Config:
-    """Timeouts, and standard retries (`max_attempts` in all) unless the user configured their
-    own (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS, or retry_mode / max_attempts in the profile)."""
+    """Timeouts, and standard retries (`max_attempts` in all), each unless the user configured
+    their own (AWS_RETRY_MODE / retry_mode, AWS_MAX_ATTEMPTS / max_attempts in the profile)."""
     from botocore.config import Config
 
     options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT}
     if max_pool_connections is not None:  # else botocore's default
         options["max_pool_connections"] = max_pool_connections
-    config = Config(**options)
     scoped = core.get_scoped_config()
-    own_retries = bool(os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS"))
-    if own_retries or "retry_mode" in scoped or "max_attempts" in scoped:
-        return config
-    return config.merge(Config(retries={"mode": "standard", "total_max_attempts": max_attempts}))
+    retries: dict[str, Any] = {}
+    # The mode is set even when the user only set the attempts: botocore's own default is
+    # "legacy" before 1.44 (fewer retried errors, no quota), "standard" from 1.44.
+    if not (os.environ.get("AWS_RETRY_MODE") or "retry_mode" in scoped):
+        retries["mode"] = "standard"
+    if not (os.environ.get("AWS_MAX_ATTEMPTS") or "max_attempts" in scoped):
+        retries["total_max_attempts"] = max_attempts
+    if retries:
+        options["retries"] = retries
+    return Config(**options)
 
 
 # Errors -----------------------------------------------------------------------------------

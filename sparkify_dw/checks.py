@@ -53,10 +53,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
-from sparkify_dw.models import LoadErrorRecord
+from sparkify_dw.models import TABLES, Tables
 from sparkify_dw.sql import EpochMsToTimestamp
 from sparkify_dw.timeparts import TIME_PARTS
-from sparkify_dw.transforms import NEXT_SONG, Tables, has_user
+from sparkify_dw.transforms import NEXT_SONG, has_user
 from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
 from sparkify_dw.warehouse import open_warehouse, require_tables
@@ -84,49 +84,24 @@ class ChecksFailed(SparkifyError):
 
 
 @dataclass(frozen=True)
-class CheckTables:
-    """The tables the checks read (the models' tables by default)."""
-
-    star: Tables
-    load_errors: Table
-
-    @classmethod
-    def default(cls) -> CheckTables:
-        return cls(Tables.default(), cast(Table, LoadErrorRecord.__table__))
-
-    def all(self) -> tuple[Table, ...]:
-        s = self.star
-        return (
-            s.songplays,
-            s.users,
-            s.songs,
-            s.artists,
-            s.time,
-            s.staging_events,
-            s.staging_songs,
-            self.load_errors,
-        )
-
-
-@dataclass(frozen=True)
 class Check:
     """One rule: `query` selects the rows that break it (none when the warehouse is sound)."""
 
     name: str
     description: str
-    query: Callable[[CheckTables], Query]
+    query: Callable[[Tables], Query]
     severity: Severity = Severity.ERROR
 
-    def offending(self, tables: CheckTables | None = None) -> Query:
+    def offending(self, tables: Tables | None = None) -> Query:
         """The offending rows, in the order the examples are taken."""
-        return self.query(tables or CheckTables.default())
+        return self.query(tables or TABLES)
 
-    def count(self, tables: CheckTables | None = None) -> Select[Any]:
+    def count(self, tables: Tables | None = None) -> Select[Any]:
         """`SELECT count(*)` of the offending rows."""
         rows = self.offending(tables).order_by(None).subquery("offending")
         return select(func.count()).select_from(rows)
 
-    def examples(self, tables: CheckTables | None = None, limit: int = EXAMPLES) -> Query:
+    def examples(self, tables: Tables | None = None, limit: int = EXAMPLES) -> Query:
         """The first `limit` offending rows."""
         return self.offending(tables).limit(limit)
 
@@ -158,16 +133,15 @@ class CheckResult:
 # The rules ----------------------------------------------------------------------------------
 
 
-def _star(t: CheckTables) -> list[Table]:
-    s = t.star
-    return [s.songplays, s.users, s.songs, s.artists, s.time]
+def _star(t: Tables) -> list[Table]:
+    return list(t.star)
 
 
 def _text(value: Any) -> ColumnElement[str]:
     return literal(value, String)
 
 
-def _not_empty(t: CheckTables) -> Query:
+def _not_empty(t: Tables) -> Query:
     # One row per empty table: an aggregate without GROUP BY has one row, HAVING drops it.
     empty = [
         select(_text(table.name).label("table_name")).select_from(table).having(func.count() == 0)
@@ -190,7 +164,7 @@ _KEYS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 )
 
 
-def _null_keys(t: CheckTables) -> Query:
+def _null_keys(t: Tables) -> Query:
     tables = {table.name: table for table in _star(t)}
     parts = []
     for name, columns, row_key in _KEYS:
@@ -213,8 +187,8 @@ def _null_keys(t: CheckTables) -> Query:
     return union.order_by(c.table_name, c.column_name, c.row_key)
 
 
-def _unique(table: Callable[[CheckTables], Table], *key: str) -> Callable[[CheckTables], Query]:
-    def query(t: CheckTables) -> Query:
+def _unique(table: Callable[[Tables], Table], *key: str) -> Callable[[Tables], Query]:
+    def query(t: Tables) -> Query:
         columns = [table(t).c[k] for k in key]
         copies = func.count().label("copies")
         return (
@@ -228,12 +202,12 @@ def _unique(table: Callable[[CheckTables], Table], *key: str) -> Callable[[Check
 
 
 def _plays_reference(
-    target: Callable[[CheckTables], Table], column: str, *, nullable: bool
-) -> Callable[[CheckTables], Query]:
+    target: Callable[[Tables], Table], column: str, *, nullable: bool
+) -> Callable[[Tables], Query]:
     """Plays whose `column` is not in `target` (NULL allowed when `nullable`)."""
 
-    def query(t: CheckTables) -> Query:
-        p, dim = t.star.songplays, target(t)
+    def query(t: Tables) -> Query:
+        p, dim = t.songplays, target(t)
         missing = dim.c[column].is_(None)
         where = [p.c[column].is_not(None), missing] if nullable else [missing]
         shown = [p.c.songplay_id, p.c.start_time, p.c.user_id, p.c.session_id]
@@ -249,8 +223,8 @@ def _plays_reference(
     return query
 
 
-def _songs_have_artists(t: CheckTables) -> Query:
-    s, a = t.star.songs, t.star.artists
+def _songs_have_artists(t: Tables) -> Query:
+    s, a = t.songs, t.artists
     return (
         select(s.c.song_id, s.c.title, s.c.artist_id)
         .select_from(s.outerjoin(a, s.c.artist_id == a.c.artist_id))
@@ -259,15 +233,15 @@ def _songs_have_artists(t: CheckTables) -> Query:
     )
 
 
-def _staged_plays_loaded(t: CheckTables) -> Query:
-    e, p = t.star.staging_events, t.star.songplays
+def _staged_plays_loaded(t: Tables) -> Query:
+    e, p = t.staging_events, t.songplays
     staged = (
         select(
             e.c.user_id.cast(Integer).label("user_id"),
             e.c.session_id,
             EpochMsToTimestamp(e.c.ts).label("start_time"),
         )
-        .where(e.c.page == NEXT_SONG, *has_user(t.star))
+        .where(e.c.page == NEXT_SONG, *has_user(t))
         .distinct()
         .subquery("staged")
     )
@@ -284,8 +258,8 @@ def _staged_plays_loaded(t: CheckTables) -> Query:
     )
 
 
-def _time_parts_match(t: CheckTables) -> Query:
-    time = t.star.time
+def _time_parts_match(t: Tables) -> Query:
+    time = t.time
     wrong = [
         or_(time.c[column].is_(None), time.c[column] != extract(part, time.c.start_time))
         for column, part in TIME_PARTS.items()
@@ -297,7 +271,7 @@ def _time_parts_match(t: CheckTables) -> Query:
     )
 
 
-def _load_errors(t: CheckTables) -> Query:
+def _load_errors(t: Tables) -> Query:
     e = t.load_errors
     return select(
         e.c.load_id,
@@ -311,8 +285,8 @@ def _load_errors(t: CheckTables) -> Query:
     ).order_by(e.c.starttime.desc(), e.c.id)
 
 
-def _s(name: str) -> Callable[[CheckTables], Table]:
-    return lambda t: cast(Table, getattr(t.star, name))
+def _s(name: str) -> Callable[[Tables], Table]:
+    return lambda t: cast(Table, getattr(t, name))
 
 
 CHECKS: tuple[Check, ...] = (
@@ -376,9 +350,9 @@ CHECKS: tuple[Check, ...] = (
 # Running them -------------------------------------------------------------------------------
 
 
-def check_warehouse(connection: Connection, tables: CheckTables | None = None) -> None:
+def check_warehouse(connection: Connection, tables: Tables | None = None) -> None:
     """Raise NoWarehouseError unless every table the checks read exists."""
-    require_tables(connection, (t.name for t in (tables or CheckTables.default()).all()))
+    require_tables(connection, (t.name for t in (tables or TABLES).all))
 
 
 def run_checks(
@@ -386,7 +360,7 @@ def run_checks(
     checks: Sequence[Check] = CHECKS,
     *,
     examples: int = EXAMPLES,
-    tables: CheckTables | None = None,
+    tables: Tables | None = None,
 ) -> list[CheckResult]:
     """Run `checks` (every check by default) and return their results, in order.
 
@@ -394,7 +368,7 @@ def run_checks(
     Connection, in its current transaction (or a new one). Raises NoWarehouseError when the
     database has no warehouse.
     """
-    tables = tables or CheckTables.default()
+    tables = tables or TABLES
     if isinstance(bind, Engine):
         with bind.connect() as connection:
             return _run(connection, checks, examples, tables)
@@ -402,7 +376,7 @@ def run_checks(
 
 
 def _run(
-    connection: Connection, checks: Sequence[Check], examples: int, tables: CheckTables
+    connection: Connection, checks: Sequence[Check], examples: int, tables: Tables
 ) -> list[CheckResult]:
     check_warehouse(connection, tables)
     results = []

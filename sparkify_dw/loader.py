@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.engine import Connection, CursorResult
@@ -24,13 +24,9 @@ from sparkify_dw.backends.base import Notify
 from sparkify_dw.copy.options import Compression, CopyResult, Reject, StageOptions
 from sparkify_dw.db import check_connection, make_engine
 from sparkify_dw.errors import DatabaseError, LoadError, driver_reason
-from sparkify_dw.models import (
-    STAGING_TABLES,
-    STAR_TABLES,
-    LoadErrorRecord,
-)
+from sparkify_dw.models import TABLES
 from sparkify_dw.rejects import RejectLog
-from sparkify_dw.transforms import Tables, plays_without_user, star_merges
+from sparkify_dw.transforms import plays_without_user, star_merges
 from sparkify_dw.urls import redact_url
 
 if TYPE_CHECKING:
@@ -42,7 +38,6 @@ logger = logging.getLogger(__name__)
 SERIALIZATION_RETRIES = 3
 RETRY_SECONDS = 2.0
 
-ALL_TABLES = (*STAGING_TABLES, *STAR_TABLES, cast(Table, LoadErrorRecord.__table__))
 
 # Called with (step name, bytes done, bytes in all) while a COPY reads its files.
 ProgressCallback = Callable[[str, int, int], None]
@@ -103,7 +98,7 @@ class _Timer:
         self.steps.append(StepTiming(name, time.perf_counter() - start))
 
 
-def count_rows(connection: Connection, tables: tuple[Table, ...] = ALL_TABLES) -> dict[str, int]:
+def count_rows(connection: Connection, tables: tuple[Table, ...] = TABLES.all) -> dict[str, int]:
     return {
         t.name: connection.execute(select(func.count()).select_from(t)).scalar_one() for t in tables
     }
@@ -122,10 +117,10 @@ def stage(
     rejects go to `load_errors` (through `reject_log`, on a connection of their own).
     """
     log = reject_log or RejectLog(connection.engine)
-    for table in STAGING_TABLES:
+    for table in TABLES.staging:
         # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
         connection.execute(delete(table))
-    events_table, songs_table = STAGING_TABLES
+    events_table, songs_table = TABLES.staging
     songs_options, events_options = options.copy_options()
     copies = []
     for table, location, copy_options in (
@@ -168,7 +163,7 @@ def transform(
     With `full_refresh` the star tables are emptied first and rebuilt from staging alone.
     """
     timer = timer or _Timer()
-    tables = Tables.default()
+    tables = TABLES
     if full_refresh:
         with timer.step("full refresh: empty the star tables"):
             for statement in transforms.full_refresh(tables):
@@ -290,13 +285,13 @@ def _load_once(
     log = RejectLog(engine)
     with _transaction(bind) as connection:
         # load_errors has its own transactions
-        backend_for(connection).acquire_lock(connection, ALL_TABLES[:-1], notify)
+        backend_for(connection).acquire_lock(connection, TABLES.loaded, notify)
         before = count_rows(connection)
         with timer.step("stage"):
             copies = stage(connection, options, progress=progress, reject_log=log)
         merged = transform(connection, timer, full_refresh=full_refresh)
         after = count_rows(connection)
-        userless = connection.execute(plays_without_user(Tables.default())).scalar_one()
+        userless = connection.execute(plays_without_user(TABLES)).scalar_one()
     warnings: tuple[str, ...] = ()
     if userless:
         warnings = (
@@ -314,7 +309,7 @@ def _load_once(
                 after[t.name],
                 merged[t.name].changed if t.name in merged else 0,
             )
-            for t in ALL_TABLES
+            for t in TABLES.all
         ),
         steps=tuple(timer.steps),
         full_refresh=full_refresh,

@@ -22,9 +22,9 @@ from sparkify_dw.backends import backend_for
 from sparkify_dw.config import Settings
 from sparkify_dw.copy.options import CopyOptions
 from sparkify_dw.migrate import offline_sql
-from sparkify_dw.models import STAGING_TABLES, STAR_TABLES
+from sparkify_dw.models import TABLES
 from sparkify_dw.sources import is_s3
-from sparkify_dw.transforms import Tables, full_refresh, star_merges
+from sparkify_dw.transforms import full_refresh, star_merges
 from sparkify_dw.urls import parse_url
 
 
@@ -63,15 +63,15 @@ def run_script(
 
 def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
     yield "BEGIN;\n"
-    lock = backend_for(dialect).lock_statement(dialect, [*STAGING_TABLES, *STAR_TABLES])
+    lock = backend_for(dialect).lock_statement(dialect, TABLES.loaded)
     if lock is not None:
         yield "-- Two loads never interleave: the second waits for this lock.\n"
         yield _sql(lock, dialect)
     yield "-- Staging holds this load's files only (DELETE: TRUNCATE would commit on Redshift).\n"
-    for table in STAGING_TABLES:
+    for table in TABLES.staging:
         yield _sql(delete(table), dialect)
     yield from _copies(dialect, settings)
-    tables = Tables.default()
+    tables = TABLES
     if full:
         yield "-- --full-refresh: the star tables are rebuilt from this load's staging.\n"
         for emptying in full_refresh(tables):
@@ -92,7 +92,7 @@ def _analytics(dialect: Dialect) -> Iterator[str]:
 
 
 def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
-    events, songs = STAGING_TABLES
+    events, songs = TABLES.staging
     songs_options, events_options = settings.stage_options().copy_options()
     sources = (
         (songs, settings.song_data, songs_options),

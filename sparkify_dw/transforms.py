@@ -36,37 +36,11 @@ from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
+from sparkify_dw.models import TABLES, Tables
 from sparkify_dw.sql import Analyze, EpochMsToTimestamp
 from sparkify_dw.timeparts import TIME_PARTS
 
 NEXT_SONG = "NextSong"
-
-
-@dataclass(frozen=True)
-class Tables:
-    """The tables the statements read and write (the models' tables by default)."""
-
-    staging_events: Table
-    staging_songs: Table
-    songplays: Table
-    users: Table
-    songs: Table
-    artists: Table
-    time: Table
-
-    @classmethod
-    def default(cls) -> Tables:
-        from sparkify_dw.models import Artist, Song, Songplay, StagingEvent, StagingSong, Time, User
-
-        return cls(
-            staging_events=StagingEvent.__table__,  # type: ignore[arg-type]
-            staging_songs=StagingSong.__table__,  # type: ignore[arg-type]
-            songplays=Songplay.__table__,  # type: ignore[arg-type]
-            users=User.__table__,  # type: ignore[arg-type]
-            songs=Song.__table__,  # type: ignore[arg-type]
-            artists=Artist.__table__,  # type: ignore[arg-type]
-            time=Time.__table__,  # type: ignore[arg-type]
-        )
 
 
 def _first_per(
@@ -337,7 +311,7 @@ def time_merge(t: Tables) -> Merge:
 
 def star_merges(t: Tables | None = None) -> list[Merge]:
     """The merge of every star table, in the order they must run."""
-    t = t or Tables.default()
+    t = t or TABLES
     return [
         # a user's state only moves forward in time, whatever order batches arrive in
         _dimension(t.users, latest_users(t), "user_id", newer="source_ts"),
@@ -354,5 +328,5 @@ def full_refresh(t: Tables | None = None) -> list[Delete]:
     DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in, which would
     publish empty tables if the load failed after it.
     """
-    t = t or Tables.default()
+    t = t or TABLES
     return [delete(table) for table in (t.songplays, t.time, t.users, t.songs, t.artists)]

@@ -36,7 +36,6 @@ from sparkify_dw.analytics.queries import (
 )
 from sparkify_dw.analytics.registry import (
     QUERIES,
-    STAR_TABLES,
     Query,
     Result,
     get_query,
@@ -58,7 +57,6 @@ __all__ = [
     "QUERIES",
     "SAMPLE_EXPECTATIONS",
     "SESSION_BUCKETS",
-    "STAR_TABLES",
     "WEEKDAYS",
     "Check",
     "Expectation",

@@ -36,10 +36,9 @@ from sparkify_dw.analytics.queries import (
     top_user_agents,
 )
 from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
+from sparkify_dw.models import TABLES
 from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import connect, require_tables
-
-STAR_TABLES = ("songplays", "users", "songs", "artists", "time")
 
 
 @dataclass(frozen=True)
@@ -191,7 +190,7 @@ def _url(bind: Engine | Connection) -> str:
 
 def require_warehouse(connection: Connection) -> None:
     """A NoWarehouseError unless the star tables are there."""
-    require_tables(connection, STAR_TABLES)
+    require_tables(connection, (t.name for t in TABLES.star))
 
 
 def execute(connection: Connection, query: Query, filters: Filters) -> Result:

@@ -1,7 +1,9 @@
-"""The warehouse's tables as declarative models carrying the Redshift physical design."""
+"""The warehouse's tables as declarative models carrying the Redshift physical design, and
+`Tables`: the one bundle of them that the loader, the merges, the checks and the reports take."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table
@@ -11,16 +13,58 @@ from sparkify_dw.models.load_errors import LoadErrorRecord
 from sparkify_dw.models.staging import StagingEvent, StagingSong
 from sparkify_dw.models.star import Artist, Song, Songplay, Time, User
 
-STAGING_TABLES: tuple[Table, ...] = tuple(
-    cast(Table, m.__table__) for m in (StagingEvent, StagingSong)
-)
-STAR_TABLES: tuple[Table, ...] = tuple(
-    cast(Table, m.__table__) for m in (Songplay, User, Song, Artist, Time)
+
+@dataclass(frozen=True)
+class Tables:
+    """The warehouse's tables (the models' by default; a test may hand in copies)."""
+
+    staging_events: Table
+    staging_songs: Table
+    songplays: Table
+    users: Table
+    songs: Table
+    artists: Table
+    time: Table
+    load_errors: Table
+
+    @property
+    def staging(self) -> tuple[Table, Table]:
+        """What the COPYs fill: (staging_events, staging_songs)."""
+        return (self.staging_events, self.staging_songs)
+
+    @property
+    def star(self) -> tuple[Table, ...]:
+        """The fact, then the dimensions."""
+        return (self.songplays, self.users, self.songs, self.artists, self.time)
+
+    @property
+    def loaded(self) -> tuple[Table, ...]:
+        """What a load writes in its transaction (and locks): staging and the star tables.
+        `load_errors` is written on connections of its own."""
+        return (*self.staging, *self.star)
+
+    @property
+    def all(self) -> tuple[Table, ...]:
+        return (*self.loaded, self.load_errors)
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+TABLES = Tables(
+    staging_events=_table(StagingEvent),
+    staging_songs=_table(StagingSong),
+    songplays=_table(Songplay),
+    users=_table(User),
+    songs=_table(Song),
+    artists=_table(Artist),
+    time=_table(Time),
+    load_errors=_table(LoadErrorRecord),
 )
 
 __all__ = [
-    "STAGING_TABLES",
-    "STAR_TABLES",
+    "TABLES",
     "Artist",
     "Base",
     "LoadErrorRecord",
@@ -28,6 +72,7 @@ __all__ = [
     "Songplay",
     "StagingEvent",
     "StagingSong",
+    "Tables",
     "Time",
     "User",
 ]

@@ -23,7 +23,8 @@ from sparkify_dw.analytics import require_warehouse, run_query
 from sparkify_dw.checks import CheckResult, Severity, run_checks
 from sparkify_dw.errors import ConfigError, DatabaseError, driver_reason
 from sparkify_dw.files import write_atomically
-from sparkify_dw.loader import ALL_TABLES, count_rows
+from sparkify_dw.loader import count_rows
+from sparkify_dw.models import TABLES
 from sparkify_dw.report.charts import chart_of
 from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import connect
@@ -97,7 +98,7 @@ def collect(bind: Engine | Connection) -> ReportData:
         require_warehouse(connection)  # NoWarehouseError: one line, nothing written
         checks = run_checks(connection)
         try:
-            counts = count_rows(connection, ALL_TABLES)
+            counts = count_rows(connection, TABLES.all)
         except SQLAlchemyError as exc:
             raise DatabaseError(f"Cannot count rows on {database}: {driver_reason(exc)}") from None
         charts = [

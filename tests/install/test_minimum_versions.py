@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from tests.install.conftest import ROOT, Venv, make_venv, must, sh
 
@@ -28,6 +29,7 @@ SUBSET = (
     "tests/integration/test_migrations.py",
     "tests/integration/test_pipeline.py",
     "tests/integration/test_cli.py",
+    "tests/integration/test_s3.py",  # boto3 and botocore against moto's S3 server
 )
 
 
@@ -60,9 +62,9 @@ def test_the_constraints_pin_each_declared_minimum_and_nothing_outside_the_range
     for requirement in declared():
         lower = [s.version for s in requirement.specifier if s.operator == ">="]
         assert lower, f"{requirement} declares no minimum"
-        assert pinned.get(_name(requirement.name)) == lower[0], (
-            f"{requirement}: constraints/minimum.txt pins {pinned.get(_name(requirement.name))}"
-        )
+        pin = pinned.get(_name(requirement.name))
+        assert pin is not None, f"{requirement}: constraints/minimum.txt pins nothing"
+        assert Version(pin) == Version(lower[0]), f"{requirement}: minimum.txt pins {pin}"
         assert requirement.specifier.contains(lower[0])
 
 

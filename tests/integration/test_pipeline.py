@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from sparkify_dw import load
 from sparkify_dw.errors import DatabaseError, LoadError
-from sparkify_dw.transforms import Merge, Tables
+from sparkify_dw.models import Tables
+from sparkify_dw.transforms import Merge
 from tests.helpers import copy_batch, load_dir
 from tests.oracle import actual_tables, expected_tables
 

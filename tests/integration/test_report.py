@@ -22,7 +22,8 @@ from sparkify_dw import charts as charts_address
 from sparkify_dw import make_engine, upgrade
 from sparkify_dw.analytics import QUERIES, NoWarehouseError, QueryError
 from sparkify_dw.config import SAMPLE_DIR
-from sparkify_dw.loader import ALL_TABLES, count_rows
+from sparkify_dw.loader import count_rows
+from sparkify_dw.models import TABLES
 from sparkify_dw.report import CHART_QUERIES, write_report
 from sparkify_dw.report.charts import CHARTS, chart
 from sparkify_dw.report.svg import bar_chart, hbar_chart, line_chart, nice_ticks
@@ -182,7 +183,7 @@ def test_report_has_counts_checks_and_charts(sample_report: Path, sample_url: st
     engine = make_engine(sample_url)
     try:
         with engine.connect() as connection:
-            counts = count_rows(connection, ALL_TABLES)
+            counts = count_rows(connection, TABLES.all)
     finally:
         engine.dispose()
     assert counts["songplays"] > 0
