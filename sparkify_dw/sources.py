@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -198,7 +199,10 @@ def _fetch(obj: SourceObject) -> BinaryIO:
 
 def _list_local(location: str) -> list[SourceObject]:
     # Resolved once, not per file (a tenth of staging 20,000 small files went to resolve()).
-    path = Path(location).expanduser().resolve()
+    try:
+        path = Path(location).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop: RuntimeError before Python 3.13
+        raise SourceError(f"Cannot resolve {location}: {exc}") from None
     if path.is_file():
         files = [path]
     elif path.is_dir():
@@ -208,7 +212,33 @@ def _list_local(location: str) -> list[SourceObject]:
         if not parent.is_dir():
             raise SourceError(f"No such file or folder: {location}")
         files = sorted(f for f in _walk(parent) if str(f).startswith(str(path)))
-    return [SourceObject(url=str(f), size=f.stat().st_size) for f in files]
+    return [_regular_file(f) for f in files]
+
+
+def _regular_file(path: Path) -> SourceObject:
+    """The regular file at `path` (through symlinks), or one clear error naming what it is.
+
+    A FIFO would hang the load waiting for a writer, a socket or device cannot be read as data,
+    and a dangling or looping link names nothing: each is an error, never a silent skip.
+    """
+    try:
+        info = path.stat()  # follows symlinks
+    except OSError as exc:
+        what = "a dangling or looping link" if path.is_symlink() else "unreadable"
+        raise SourceError(f"Cannot read {path}: {what} ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(f"Cannot read {path}: {_kind(info.st_mode)}, not a regular file")
+    return SourceObject(url=str(path), size=info.st_size)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a folder" if stat.S_ISDIR(mode) else "a special file"
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -221,11 +251,12 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def _stat_local(url: str) -> SourceObject | None:
     path = Path(url).expanduser()
-    if path.is_file():
-        return SourceObject(url=str(path.resolve()), size=path.stat().st_size)
-    if path.exists():
+    if not path.exists() and not path.is_symlink():
+        return None
+    if path.is_dir():
         raise SourceError(f"{url} is a folder, not a file")
-    return None
+    found = _regular_file(path)
+    return SourceObject(url=str(path.resolve()), size=found.size)
 
 
 # Manifests --------------------------------------------------------------------------------
@@ -239,6 +270,15 @@ class _Entry:
 
 def _manifest_objects(location: str) -> list[SourceObject]:
     entries = _parse_manifest(read_text(location), location)
+    if is_s3(location):
+        # As Redshift: a manifest on S3 names S3 objects. A local path in it would otherwise be
+        # read from this machine, and its content could end up in load_errors.raw_line.
+        for entry in entries:
+            if not is_s3(entry.url):
+                raise SourceError(
+                    f"Manifest {location} lists {entry.url!r}: a manifest on S3 may only list "
+                    "s3:// URLs"
+                )
     urls = list(dict.fromkeys(e.url for e in entries))
     with ThreadPoolExecutor(min(16, len(urls)), thread_name_prefix="sparkify-stat") as pool:
         found = dict(zip(urls, pool.map(_stat, urls), strict=True))

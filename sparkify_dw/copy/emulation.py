@@ -13,6 +13,7 @@ import bz2
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, Protocol
 
@@ -264,5 +265,5 @@ def _lines(raw: BinaryIO, compression: Compression | None, url: str) -> Iterator
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
     try:
         yield from text
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt deflate data in a gzip
         raise SourceError(f"Cannot read {url} as {compression}: {exc}") from None

@@ -1,15 +1,19 @@
 """The package installed as its users install it, in virtual environments outside the checkout.
 
 Building and installing take tens of seconds and need the package index (PyPI or a mirror), so
-each environment is made once per test module; `xdist_group` keeps a module on one worker
-(scripts/test runs pytest with `--dist loadgroup`).
+each environment is made once per test session and shared by the xdist workers (a file lock
+in the session's temporary root, the pattern of pytest-xdist's documentation; its
+`xdist_group` marker does not group tests under pytest 9).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,13 +81,38 @@ def make_venv(where: Path) -> Venv:
     return Venv(where)
 
 
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built as `pip wheel` builds it (an isolated build environment)."""
-    dist = tmp_path_factory.mktemp("dist")
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder made once per test session by `build`, whichever worker asks first."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's root, above each worker's own
+    folder, done = root / name, root / f"{name}.done"
+    with _exclusive(root / f"{name}.lock"):
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
+def _build_wheel(dist: Path) -> None:
     must(
         sh(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", dist, ROOT),
         "building the wheel",
     )
-    (built,) = dist.glob("sparkify_dw-*.whl")
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built as `pip wheel` builds it (an isolated build environment)."""
+    (built,) = shared(tmp_path_factory, "dist", _build_wheel).glob("sparkify_dw-*.whl")
     return built

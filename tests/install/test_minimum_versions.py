@@ -17,9 +17,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from tests.install.conftest import ROOT, Venv, make_venv, must, sh
+from tests.install.conftest import ROOT, Venv, make_venv, must, sh, shared
 
-pytestmark = [pytest.mark.install, pytest.mark.slow, pytest.mark.xdist_group("minimum")]
+pytestmark = [pytest.mark.install, pytest.mark.slow]
 
 CONSTRAINTS = ROOT / "constraints" / "minimum.txt"
 # Fast, and enough to break on an API a minimum release lacks.
@@ -68,11 +68,12 @@ def test_the_constraints_pin_each_declared_minimum_and_nothing_outside_the_range
         assert requirement.specifier.contains(lower[0])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
-    env = make_venv(tmp_path_factory.mktemp("minimum") / "venv")
-    env.pip_install("-c", CONSTRAINTS, "-e", f"{ROOT}[test]")
-    return env
+    def build(where: Path) -> None:
+        make_venv(where).pip_install("-c", CONSTRAINTS, "-e", f"{ROOT}[test]")
+
+    return Venv(shared(tmp_path_factory, "minimum-venv", build))
 
 
 def test_the_minimum_versions_are_what_is_installed(venv: Venv) -> None:

@@ -13,18 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.conftest import ROOT, Venv, make_venv, must, sh
+from tests.install.conftest import ROOT, Venv, make_venv, must, sh, shared
 
-pytestmark = [pytest.mark.install, pytest.mark.slow, pytest.mark.xdist_group("wheel")]
+pytestmark = [pytest.mark.install, pytest.mark.slow]
 
 DB = "duckdb:///w.duckdb"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
-    env = make_venv(tmp_path_factory.mktemp("user") / "venv")
-    env.pip_install(wheel)  # no extras: what `pip install sparkify-dw` gives
-    return env
+    def build(where: Path) -> None:
+        make_venv(where).pip_install(wheel)  # no extras: what `pip install sparkify-dw` gives
+
+    return Venv(shared(tmp_path_factory, "user-venv", build))
 
 
 @pytest.fixture(scope="module")
