@@ -17,7 +17,12 @@ from sqlalchemy import Engine, Table
 from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.sql import Executable
 
-from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS, BulkWriter, copy_emulated
+from sparkify_dw.copy.emulation import (
+    DEFAULT_BATCH_ROWS,
+    BulkWriter,
+    FastCopyFactory,
+    copy_emulated,
+)
 from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
 
 Notify = Callable[[str], None]
@@ -71,7 +76,12 @@ class Backend:
             self.bulk_writer(),
             batch_rows=batch_rows,
             progress=progress,
+            fast_path=self.fast_copy(),
         )
+
+    def fast_copy(self) -> FastCopyFactory | None:
+        """A path that stages whole files in the engine, before the record-by-record one."""
+        return None
 
     # --- loads side by side -------------------------------------------------------------------
     def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:

@@ -39,7 +39,7 @@ from sqlalchemy.schema import CreateColumn, CreateSequence, DropSequence
 from sqlalchemy.sql.compiler import DDLCompiler
 
 from sparkify_dw.backends.base import Backend
-from sparkify_dw.copy.emulation import BulkWriter, Row
+from sparkify_dw.copy.emulation import BulkWriter, FastCopyFactory, Row
 from sparkify_dw.errors import ConfigError
 
 # A fixed cap keeps a load's memory flat (≈1 GiB RSS at 1M events under DuckDB's default);
@@ -71,6 +71,11 @@ class DuckDBBackend(Backend):
 
     def bulk_writer(self) -> BulkWriter:
         return ArrowWriter()
+
+    def fast_copy(self) -> FastCopyFactory | None:
+        from sparkify_dw.backends.duckdb_copy import DuckDBFastCopy
+
+        return DuckDBFastCopy.for_copy
 
     def is_retryable(self, exc: BaseException) -> bool:
         # Two connections of one process (a notebook's and a load's) writing the same rows:

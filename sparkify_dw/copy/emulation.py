@@ -14,7 +14,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import Table
@@ -61,6 +61,30 @@ class BulkWriter(Protocol):
         transaction."""
 
 
+class FastCopy(Protocol):
+    """An engine's bulk path for whole files (DuckDB's), used before the record-by-record one.
+
+    `takes` says whether a file may be read whole for it (its size); `add` queues a file's
+    bytes (False: this file must take the record-by-record path);
+    `flush` stages the queued files it converts exactly and hands back the others, whole.
+    """
+
+    @property
+    def full(self) -> bool: ...
+
+    def takes(self, obj: SourceObject) -> bool: ...
+
+    def add(self, obj: SourceObject, data: bytes) -> bool: ...
+
+    def flush(
+        self,
+    ) -> tuple[list[tuple[SourceObject, int]], list[tuple[SourceObject, bytes]]]: ...
+
+
+# Makes the fast path of one COPY, or None where it cannot be exact for these options.
+FastCopyFactory = Callable[[Connection, Table, "list[Path] | None", CopyOptions], "FastCopy | None"]
+
+
 def copy_emulated(
     connection: Connection,
     table: Table,
@@ -70,21 +94,41 @@ def copy_emulated(
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
+    fast_path: FastCopyFactory | None = None,
 ) -> CopyResult:
-    """COPY the files at `location` into `table`, appending batches through `writer`."""
+    """COPY the files at `location` into `table`, appending batches through `writer`; with a
+    `fast_path`, the files it converts exactly are staged by it, the others record by record."""
     specs = column_specs(table, options.conversion())
     paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
     objects = list_objects(location, manifest=options.manifest)
     warnings = _jsonpaths_among_data(options, objects)
     loader = _Loader(table, specs, paths, options, writer, connection, batch_rows)
+    fast = fast_path(connection, table, paths, options) if fast_path is not None else None
     total, done = sum(o.size for o in objects), 0
     # Fetched ahead concurrently (S3 round trips overlap), in order, memory bounded.
+    # Files are staged in their order (what fails first, and MAXERROR's count, do not depend
+    # on which path took a file): the fast path's queue is drained before a file it refuses.
     for obj, stream in read_objects(objects):
-        loader.load(obj, stream)
+        if fast is None:
+            loader.load(obj, stream)
+        elif not fast.takes(obj):
+            _drain(fast, loader)
+            loader.load(obj, stream)  # streamed: a large file is never held whole
+        else:
+            data = _read_whole(obj, stream)
+            if not fast.add(obj, data):
+                _drain(fast, loader)
+                loader.load(obj, io.BytesIO(data))
+            elif fast.full:
+                _drain(fast, loader)
         done += obj.size
         if progress is not None:
             progress(done, total)
+    if fast is not None:
+        _drain(fast, loader)
     loader.flush()
+    order = {obj.url: number for number, obj in enumerate(objects)}
+    loader.files.sort(key=lambda stats: order.get(stats.url, -1))  # the files' order
     connection.execute(Analyze(table))
     return CopyResult(
         table=table.name,
@@ -94,6 +138,22 @@ def copy_emulated(
         rejects=tuple(loader.rejects),
         warnings=warnings,
     )
+
+
+def _read_whole(obj: SourceObject, stream: BinaryIO) -> bytes:
+    with stream:
+        try:
+            return stream.read()
+        except OSError as exc:
+            raise SourceError(f"Cannot read {obj.url}: {exc.strerror or exc}") from None
+
+
+def _drain(fast: FastCopy, loader: _Loader) -> None:
+    staged, others = fast.flush()
+    for obj, rows in staged:
+        loader.files.append(FileStats(obj.url, rows=rows))
+    for obj, data in others:  # exact rejects, file by file
+        loader.load(obj, io.BytesIO(data))
 
 
 def _jsonpaths_among_data(options: CopyOptions, objects: list[SourceObject]) -> tuple[str, ...]:

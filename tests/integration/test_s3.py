@@ -90,23 +90,32 @@ def test_a_manifest_names_its_entries_in_order_and_twice_when_listed_twice(
     s3: Bucket, tmp_path: Path
 ) -> None:
     a, b = s3.put("data/a.json", "{}"), s3.put("data/b.json", "{}\n{}")
-    local = tmp_path / "c.json"
-    local.write_text("{}")
     location = _manifest(
         s3,
         [
             {"url": b, "mandatory": True, "meta": {"content_length": 5}},
             {"url": a},
-            {"url": str(local), "mandatory": True},
             {"url": b, "mandatory": False},
         ],
     )
     objects = list_objects(location, manifest=True)
-    assert [(o.url, o.size) for o in objects] == [(b, 5), (a, 2), (str(local), 2), (b, 5)]
+    assert [(o.url, o.size) for o in objects] == [(b, 5), (a, 2), (b, 5)]
 
     on_disk = tmp_path / "local.manifest"  # a manifest may also be a local file
     on_disk.write_text(json.dumps({"entries": [{"url": a, "mandatory": True}]}))
     assert list_objects(str(on_disk), manifest=True) == [SourceObject(a, 2)]
+
+
+def test_a_manifest_on_s3_may_list_only_s3_objects(s3: Bucket, tmp_path: Path) -> None:
+    # Redshift reads a manifest's entries from S3; a local path in one would be read from this
+    # machine and its content could land in load_errors.raw_line.
+    a = s3.put("data/a.json", "{}")
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"password": "S3cret"}')
+    location = _manifest(s3, [{"url": a}, {"url": str(secret), "mandatory": False}])
+    with pytest.raises(SourceError, match="may only list s3:// URLs") as raised:
+        list_objects(location, manifest=True)
+    assert str(secret) in str(raised.value)
 
 
 def test_a_missing_mandatory_entry_fails_and_a_missing_optional_one_is_skipped(

@@ -1,0 +1,164 @@
+"""DuckDB's fast COPY path stages exactly what the record-by-record emulation stages.
+
+The same files are loaded twice into DuckDB, once with the fast path and once without it; the
+staged rows, the per-file counts and every reject (file, line, column, code, reason) must be
+equal. The lines are the hostile and edge cases of Redshift's conversions: whatever the fast
+path cannot convert exactly must reach the emulation, never a different value.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from sparkify_dw import CopyOptions, StagingEvent, StagingSong, copy_into, make_engine, upgrade
+from sparkify_dw.backends.duckdb import DuckDBBackend
+
+EVENTS = StagingEvent.__table__
+SONGS = StagingSong.__table__
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "artist": "Des'ree", "auth": "Logged In", "firstName": "Kaylee", "gender": "F",
+        "itemInSession": 1, "lastName": "Summers", "length": 246.30812, "level": "free",
+        "location": "Phoenix-Mesa-Scottsdale, AZ", "method": "PUT", "page": "NextSong",
+        "registration": 1540344794796.0, "sessionId": 139, "song": "You Gotta Be",
+        "status": 200, "ts": 1541106106796, "userAgent": '"Mozilla/5.0"', "userId": "8",
+    }  # fmt: skip
+    event.update(fields)
+    return event
+
+
+def _line(**fields: Any) -> str:
+    return json.dumps(_event(**fields))
+
+
+# Each entry: one line of an event log (text as written), or a case that needs raw text.
+EDGE_LINES = [
+    _line(userId=8),  # a number into VARCHAR: its text
+    _line(artist=1.50),
+    _line(gender=True),
+    _line(location={"city": "Phoenix"}),
+    _line(sessionId="12"),  # text into an integer
+    _line(sessionId=""),
+    _line(sessionId=" 7 "),
+    _line(status=200.0),  # a fraction into an integer: 1207
+    _line(itemInSession=1e2),
+    _line(sessionId=3_000_000_000),  # overflow
+    _line(ts=99999999999999999999),
+    _line(ts=None),  # NOT NULL: 1213
+    _line(ts="1541106106796"),
+    _line(ts="abc"),
+    _line(length="1.5"),
+    _line(length=-0.0),
+    _line(length=123456789012345678901234567890),
+    '{"artist": "x", "length": 1e400, "ts": 1541106106796}',
+    '{"artist": "x", "length": 0.1000000000000000055511151231257827, "ts": 1}',
+    '{"artist": "caf\\u00e9", "ts": 1}',
+    '{"artist": "smile \\ud83d\\ude00", "ts": 1}',
+    '{"artist": "lone \\ud800", "ts": 1}',
+    '{"artist": "nul \\u0000 here", "ts": 1}',
+    json.dumps(_event(artist="é" * 300), ensure_ascii=False),  # 600 bytes > 512
+    json.dumps(_event(artist="é" * 256), ensure_ascii=False),  # 512 bytes: fits
+    _line(artist="a" * 513),
+    '{"artist": "first", "artist": "second", "ts": 1}',  # a duplicated key
+    '{"artist": "colon at the end", "ts": 1, "song":',
+    _line(song="after a broken line"),
+    "[1, 2]",
+    "3",
+    "",
+    "   ",
+    _line(extra={"nested": [1, 2]}, another=None),
+]
+
+
+def _files(folder: Path) -> None:
+    logs = folder / "logs"
+    logs.mkdir()
+    clean = [_line(ts=1541106106796 + n, itemInSession=n) for n in range(50)]
+    (logs / "a-clean.json").write_text("\n".join(clean) + "\n", encoding="utf-8")
+    for number, line in enumerate(EDGE_LINES):
+        body = f"{clean[0]}\n{line}\n{clean[1]}\n"
+        (logs / f"b-edge-{number:02}.json").write_bytes(body.encode("utf-8", "surrogatepass"))
+    (logs / "c-crlf.json").write_bytes(("\r\n".join(clean[:5]) + "\r\n").encode())
+    pretty = json.dumps(_event(), indent=4)
+    (logs / "d-pretty.json").write_text(f"{clean[2]}\n{pretty}\n{clean[3]}\n", encoding="utf-8")
+    (logs / "e-bad-utf8.json").write_bytes(clean[4].encode()[:-5] + b'\xff"}\n')
+    (logs / "f-no-final-newline.json").write_text(clean[5], encoding="utf-8")
+    (logs / "g-empty.json").write_text("", encoding="utf-8")
+    songs = folder / "songs"
+    songs.mkdir()
+    song = {
+        "num_songs": 1, "artist_id": "ARJIE2Y1187B994AB7", "artist_latitude": None,
+        "artist_longitude": None, "artist_location": "", "artist_name": "Line Renaud",
+        "song_id": "SOUPIRU12A6D4FA1E1", "title": "Der Kleine Dompfaff", "duration": 152.92036,
+        "year": 0,
+    }  # fmt: skip
+    variants = [
+        {}, {"artist_location": 27}, {"year": "1999"}, {"year": 99999999999}, {"duration": "x"},
+        {"artist_latitude": 35.14968}, {"title": "t" * 600}, {"num_songs": None},
+    ]  # fmt: skip
+    for number, change in enumerate(variants):
+        (songs / f"TR{number:03}.json").write_text(json.dumps({**song, **change}), "utf-8")
+    (songs / "TR900.json").write_text(json.dumps(song, indent=4), encoding="utf-8")
+
+
+def _copy(tmp_path: Path, folder: Path, name: str) -> tuple[Any, Any, Any]:
+    engine = make_engine(f"duckdb:///{tmp_path / name}")
+    jsonpaths = Path(__file__).resolve().parents[2] / "sparkify_dw/sample_data/log_json_path.json"
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+            results = (
+                copy_into(connection, EVENTS, str(folder / "logs"),
+                          CopyOptions(jsonpaths=str(jsonpaths), max_error=1000)),
+                copy_into(connection, SONGS, str(folder / "songs"), CopyOptions(max_error=1000)),
+            )  # fmt: skip
+            rows = {
+                table: sorted(
+                    (tuple(r) for r in connection.execute(sa.text(f"SELECT * FROM {table}"))),
+                    key=repr,
+                )
+                for table in ("staging_events", "staging_songs")
+            }
+    finally:
+        engine.dispose()
+    return results, rows, [(r.table, r.rows, r.files, r.rejects) for r in results]
+
+
+def test_the_fast_path_stages_what_the_emulation_stages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _files(tmp_path)
+    fast_results, fast_rows, fast = _copy(tmp_path, tmp_path, "fast.duckdb")
+    monkeypatch.setattr(DuckDBBackend, "fast_copy", lambda self: None)
+    _, slow_rows, slow = _copy(tmp_path, tmp_path, "slow.duckdb")
+    assert fast_rows == slow_rows
+    assert fast == slow
+    assert fast_results[0].rejects  # the edge cases do reach the faithful path's rejects
+    assert len(fast_rows["staging_events"]) > 50
+
+
+def test_clean_files_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _files(tmp_path)
+    from sparkify_dw.backends import duckdb_copy
+
+    handed_back: list[str] = []
+    real = duckdb_copy.DuckDBFastCopy._stage
+
+    def spy(self: Any, raw: Any, pending: Any) -> Any:
+        staged, others = real(self, raw, pending)
+        handed_back.extend(Path(obj.url).name for obj, _ in others)
+        return staged, others
+
+    monkeypatch.setattr(duckdb_copy.DuckDBFastCopy, "_stage", spy)
+    _copy(tmp_path, tmp_path, "spy.duckdb")
+    for clean in ("a-clean.json", "c-crlf.json", "f-no-final-newline.json", "TR000.json"):
+        assert clean not in handed_back
+    for edge in ("b-edge-00.json", "d-pretty.json", "TR001.json", "TR900.json"):
+        assert edge in handed_back
