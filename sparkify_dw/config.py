@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sparkify_dw.copy.options import check_max_error
 from sparkify_dw.dwhcfg import read_config_file as read_config_file
 from sparkify_dw.errors import ConfigError
 from sparkify_dw.urls import DEFAULT_DB_URL, parse_url, redact_url
@@ -84,6 +85,5 @@ class Settings:
         parse_url(settings.db_url)  # fail early, with a clear message, on a malformed URL
         if settings.compression not in (None, "gzip", "bzip2"):
             raise ConfigError(f"compression must be gzip or bzip2, not {settings.compression!r}")
-        if settings.max_error < 0:
-            raise ConfigError(f"max_error must be 0 or more, not {settings.max_error}")
+        check_max_error(settings.max_error)
         return settings

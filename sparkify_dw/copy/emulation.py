@@ -285,8 +285,8 @@ class _Loader:
                 line,
                 colname,
                 type_name,
-                _storable(text),
-                _storable(value),
+                _as_redshift_stores(text),
+                _as_redshift_stores(value),
                 code,
                 _storable(reason),
             )
@@ -297,12 +297,19 @@ class _Loader:
             )
 
 
-def _storable(text: str, limit: int = 1024) -> str:
-    """At most `limit` characters of text a database accepts: surrogates (bytes that are not
-    UTF-8, kept so by the reader, or a JSON escape such as \\ud800) become U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text[:limit])
+def _as_redshift_stores(text: str, limit: int = 1024) -> str:
+    """A raw line or value as STL_LOAD_ERRORS keeps it: its first 1024 characters, each
+    multibyte character (and NUL) replaced by `.`, so any database takes it as text."""
+    return _NOT_PLAIN.sub(".", text[:limit])
 
 
+def _storable(text: str, limit: int = 512) -> str:
+    """A reason any database takes as text: NUL as `.`, surrogates (bytes that are not UTF-8,
+    kept so by the reader, or a JSON escape such as \\ud800) as U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text[:limit].replace("\x00", "."))
+
+
+_NOT_PLAIN = re.compile("[^\x01-\x7f]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sparkify_dw.copy.convert import ConversionOptions
+from sparkify_dw.errors import ConfigError
 
 Compression = Literal["gzip", "bzip2"]
+
+# Redshift refuses a larger MAXERROR (Database Developer Guide, COPY, "MAXERROR").
+MAX_MAXERROR = 100_000
 
 # Called with (bytes read so far, bytes in all files) after each file.
 Progress = Callable[[int, int], None]
@@ -37,12 +41,23 @@ class CopyOptions:
     comp_update: bool = False  # COMPUPDATE OFF: the encodings are declared on the models
     stat_update: bool = True  # STATUPDATE ON: the transforms join the staging tables
 
+    def __post_init__(self) -> None:
+        check_max_error(self.max_error)
+
     def conversion(self) -> ConversionOptions:
         return ConversionOptions(
             truncate_columns=self.truncate_columns,
             blanks_as_null=self.blanks_as_null,
             empty_as_null=self.empty_as_null,
             timeformat=self.timeformat,
+        )
+
+
+def check_max_error(value: int) -> None:
+    """A ConfigError unless 0 <= value <= 100000, the range Redshift's COPY takes."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MAXERROR:
+        raise ConfigError(
+            f"MAXERROR must be a whole number from 0 to {MAX_MAXERROR:,}, not {value!r}"
         )
 
 

@@ -99,7 +99,8 @@ def test_a_config_file_sets_the_locations_and_flags_win(tmp_path: Path, sample_d
             ["--db", "postgresql+psycopg://postgres:hunter2@127.0.0.1:9/x"],
             ["Cannot connect to postgresql+psycopg://postgres:***@127.0.0.1:9/x"],
         ),
-        (["--max-error", "-1"], ["max_error must be 0 or more"]),
+        (["--max-error", "-1"], ["MAXERROR must be a whole number from 0 to 100,000"]),
+        (["--max-error", "100001"], ["MAXERROR must be a whole number from 0 to 100,000"]),
         (
             ["--db", "redshift+redshift_connector://awsuser:hunter2@127.0.0.1:9/dev"],
             ["Cannot connect to redshift+redshift_connector://awsuser:***@127.0.0.1:9/dev"],

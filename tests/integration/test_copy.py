@@ -88,7 +88,8 @@ def test_bad_records_are_rejected_one_for_one_and_good_ones_load(
     for reject, (raw, reason, _, _) in zip(result.rejects, BAD_LINES, strict=True):
         assert reject.filename == str(path.resolve())
         assert reason in reject.err_reason
-        assert reject.raw_line == raw
+        # As STL_LOAD_ERRORS keeps it: each multibyte character (é) as a period.
+        assert reject.raw_line == "".join(c if c.isascii() else "." for c in raw)
     assert result.files[0].rejected == len(BAD_LINES)
 
 
@@ -251,4 +252,4 @@ def test_bytes_that_are_not_utf8_are_rejected_and_their_rejects_can_be_stored(
     log.record("staging_events", result.rejects)  # the database takes them as text
     with connection.begin():
         stored = _rows(connection, "SELECT line_number, raw_field_value FROM load_errors")
-    assert sorted(stored) == [(1, "\ufffd\ufffd"), (2, "\ufffdx")]
+    assert sorted(stored) == [(1, ".."), (2, ".x")]  # as STL_LOAD_ERRORS: multibyte as "."

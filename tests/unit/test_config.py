@@ -100,9 +100,12 @@ def test_a_malformed_url_is_a_config_error_without_the_password() -> None:
     assert "hunter2" not in str(info.value)
 
 
-def test_negative_max_error_is_refused() -> None:
-    with pytest.raises(ConfigError, match="max_error"):
-        Settings.resolve(environ={}, max_error=-1)
+@pytest.mark.parametrize("value", [-1, 100_001])
+def test_a_max_error_redshift_would_refuse_is_refused(value: int) -> None:
+    # Redshift's COPY takes MAXERROR from 0 to 100000 (Database Developer Guide, COPY).
+    with pytest.raises(ConfigError, match="MAXERROR must be a whole number from 0 to 100,000"):
+        Settings.resolve(environ={}, max_error=value)
+    Settings.resolve(environ={}, max_error=100_000)  # the bound itself is fine
 
 
 def test_a_dwh_cfg_without_a_password_takes_it_from_the_environment(tmp_path: Path) -> None:
