@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, Double, Float, Integer, SmallInteger, String,
 from sqlalchemy.engine import Connection
 
 from sparkify_dw.copy.jsonpaths import Path as JsonPath
+from sparkify_dw.copy.jsonread import MAX_RECORD_BYTES
 from sparkify_dw.copy.options import CopyOptions
 from sparkify_dw.sources import SourceObject
 
@@ -140,6 +141,8 @@ class DuckDBFastCopy:
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()  # the end of the last line, not a line
+        if lines and max(map(len, lines)) > MAX_RECORD_BYTES:
+            return False  # over Redshift's record limit: the emulation rejects it
         number = len(self.pending)
         self.pending.append((obj, data))
         self.lines.extend(lines)

@@ -29,7 +29,7 @@ from sparkify_dw.copy.convert import (
     raw_text,
 )
 from sparkify_dw.copy.jsonpaths import Path, evaluate, parse_jsonpaths
-from sparkify_dw.copy.jsonread import BadRecord, iter_records
+from sparkify_dw.copy.jsonread import MAX_RECORD_BYTES, BadRecord, iter_records
 from sparkify_dw.copy.options import (
     Compression,
     CopyOptions,
@@ -322,7 +322,12 @@ def _too_many(table: str, rejects: list[Reject], max_error: int) -> str:
     )
 
 
-def _lines(raw: BinaryIO, compression: Compression | None, url: str) -> Iterator[str]:
+def _lines(
+    raw: BinaryIO, compression: Compression | None, url: str, limit: int = MAX_RECORD_BYTES
+) -> Iterator[str]:
+    """The file's lines; one longer than `limit` (Redshift's 4 MiB JSON record limit) is
+    yielded cut after `limit + 1` characters, which iter_records rejects, and the rest of it
+    is skipped unread into memory: a huge line costs `limit`, not its size."""
     stream: BinaryIO = raw
     if compression == "gzip":
         stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
@@ -331,6 +336,10 @@ def _lines(raw: BinaryIO, compression: Compression | None, url: str) -> Iterator
     # surrogateescape: invalid UTF-8 survives decoding and is rejected per value (error 1220).
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
     try:
-        yield from text
+        while line := text.readline(limit + 1):
+            yield line
+            if len(line) > limit and not line.endswith("\n"):
+                while (rest := text.readline(limit)) and not rest.endswith("\n"):
+                    pass
     except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt deflate data in a gzip
         raise SourceError(f"Cannot read {url} as {compression}: {exc}") from None
