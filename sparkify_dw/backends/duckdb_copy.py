@@ -32,6 +32,9 @@ BATCH_BYTES = 32 * 1024 * 1024
 # Larger files (and compressed ones) take the streaming emulation: a file is held whole here.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
+# A line with this many brackets may nest deeper than the emulation's decoder goes.
+_DEEP = 500
+
 _RAW = "sparkify_copy_raw"
 _PARSED = "sparkify_copy_parsed"
 
@@ -194,9 +197,11 @@ class DuckDBFastCopy:
         # Parsed once into a table: the type and the text of every column of every line (a
         # value referenced twice in one query would be parsed twice). Each step is guarded by
         # the one before: a projection's AND does not short-circuit, and json_type of invalid
-        # JSON is an error. A \uD800-\uDFFF escape (a surrogate, which the emulation rejects
-        # as bad UTF-8) or a duplicated key (whose value two parsers may pick differently)
-        # makes the line not `whole`, and its file goes to the emulation.
+        # JSON is an error. What DuckDB accepts and the emulation may not makes the line not
+        # `whole`, and its file goes to the emulation: a \uD800-\uDFFF escape (a surrogate,
+        # rejected as bad UTF-8), NaN or Infinity (not JSON, but DuckDB's parser takes them),
+        # a duplicated key (whose value two parsers may pick differently), deep nesting
+        # (Python's decoder stops near 1,000 levels; brackets are counted on long lines only).
         raw.execute(
             f"""
             CREATE OR REPLACE TEMPORARY TABLE {_PARSED} AS
@@ -208,8 +213,10 @@ class DuckDBFastCopy:
             )
             SELECT file, line,
                    CASE WHEN object THEN
-                       NOT regexp_matches(text, '\\\\u[dD][89a-fA-F]')
+                       NOT regexp_matches(text, '\\\\u[dD][89a-fA-F]|NaN|Infinity')
                        AND len(json_keys(text)) = len(list_distinct(json_keys(text)))
+                       AND (strlen(text) < {_DEEP} OR strlen(text)
+                            - strlen(replace(replace(text, '[', ''), '{{', '')) < {_DEEP})
                    END AS whole,
                    CASE WHEN object THEN json_type(text, {paths}) END AS t,
                    CASE WHEN object THEN json_extract_string(text, {paths}) END AS s

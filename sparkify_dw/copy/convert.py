@@ -180,7 +180,10 @@ def _float(value: Any) -> float | None:
         if not _FLOAT.fullmatch(text):
             raise ConversionError(ERR_FLOAT, f"Invalid float number, Value '{text}'")
         value = text
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an integer of hundreds of digits: no double holds it
+        result = float("inf")
     if result in (float("inf"), float("-inf")):
         raise ConversionError(ERR_FLOAT, f"Overflow, Value '{value}', Type: FLOAT8")
     return result

@@ -1,8 +1,12 @@
 """Read a stream of JSON records the way Redshift's COPY does.
 
 Records are JSON values one after another: one per line, or pretty-printed over several lines.
-A record that does not parse is reported once, with the number of its first line, and reading
-resumes where the next record can start, so one broken line never hides the good ones after it.
+Each is numbered by the line where it ends (STL_LOAD_ERRORS' line_number). A record that does
+not parse is reported once, and reading resumes where the next record can start, so one broken
+line never hides the good ones after it: a line that is a whole JSON object on its own starts a
+new record even when the one before never closed. Only JSON counts: NaN and Infinity, a number
+Python will not convert (thousands of digits) and nesting too deep to decode are each one bad
+record, never an exception.
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ class JsonFloat(str):
     __slots__ = ()
 
 
-_DECODER = json.JSONDecoder(parse_float=JsonFloat)
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_DECODER = json.JSONDecoder(parse_float=JsonFloat, parse_constant=_no_constant)
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    line_number: int  # first line of the record, 1-based
+    line_number: int  # the line where the record ends, 1-based
     text: str  # the record's source text
     value: Any
 
@@ -61,11 +69,16 @@ def iter_records(
             if not line.strip():
                 continue
             first = number
+        elif _whole_object(line):
+            # The record before never closed; this line is a record of its own.
+            text = "".join(pending)
+            yield BadRecord(number - 1, text[:1024], "invalid JSON: the record is not complete")
+            pending, size, first = [], 0, number
         pending.append(line)
         size += len(line)
         buffer = "".join(pending) if len(pending) > 1 else line
         if size > max_record_bytes:
-            yield BadRecord(first, buffer[:1024], f"record larger than {max_record_bytes} bytes")
+            yield BadRecord(number, buffer[:1024], f"record larger than {max_record_bytes} bytes")
             pending, size = [], 0
             continue
         leftover = yield from _decode_buffer(buffer, first)
@@ -78,7 +91,20 @@ def iter_records(
     if pending:
         text = "".join(pending)
         if text.strip():
-            yield BadRecord(first, text[:1024], "unexpected end of file inside a JSON record")
+            last = first + text.rstrip().count("\n")
+            yield BadRecord(last, text[:1024], "unexpected end of file inside a JSON record")
+
+
+def _whole_object(line: str) -> bool:
+    """Whether a line is, by itself, one complete JSON object (a record's start, not a part)."""
+    text = line.strip()
+    if not text.startswith("{") or not text.endswith("}"):
+        return False
+    try:
+        _, end = _DECODER.raw_decode(text)
+    except (ValueError, RecursionError):
+        return False
+    return end == len(text)
 
 
 def _decode_buffer(
@@ -87,18 +113,43 @@ def _decode_buffer(
     """Decode all records in `buffer`; return (offset, rest) when the last one is incomplete."""
     pos = _skip_ws(buffer, 0)
     while pos < len(buffer):
-        line_number = first + buffer.count("\n", 0, pos)
         try:
             value, end = _DECODER.raw_decode(buffer, pos)
         except json.JSONDecodeError as exc:
             if exc.pos >= len(buffer.rstrip()):
                 return pos, buffer[pos:]  # the record goes on in the next lines
+            line_number = first + buffer.count("\n", 0, exc.pos)
             yield BadRecord(line_number, _line_at(buffer, pos), f"invalid JSON: {exc.msg}")
             pos = _skip_ws(buffer, _resume_at(buffer, pos, exc.pos))
             continue
-        yield Record(line_number, buffer[pos:end], value)
+        except (ValueError, RecursionError) as exc:  # NaN, too many digits, too deep
+            reason = (
+                "nesting too deep"
+                if isinstance(exc, RecursionError)
+                else "a number with too many digits"
+                if "digits" in str(exc)
+                else str(exc)
+            )
+            line_number = first + buffer.count("\n", 0, pos)
+            yield BadRecord(line_number, _line_at(buffer, pos), f"invalid JSON: {reason[:200]}")
+            pos = _skip_ws(buffer, _next_line(buffer, pos))
+            continue
+        line_end = buffer.find("\n", end)
+        rest = buffer[end : line_end if line_end >= 0 else len(buffer)]
+        if not isinstance(value, dict | list) and rest.strip() and rest.lstrip()[0] not in "{[":
+            # `123abc`: one line that is not JSON, not a number and then an error.
+            line_number = first + buffer.count("\n", 0, pos)
+            yield BadRecord(line_number, _line_at(buffer, pos), "invalid JSON: text after a value")
+            pos = _skip_ws(buffer, _next_line(buffer, pos))
+            continue
+        yield Record(first + buffer.count("\n", 0, end), buffer[pos:end], value)
         pos = _skip_ws(buffer, end)
     return None
+
+
+def _next_line(buffer: str, pos: int) -> int:
+    end = buffer.find("\n", pos)
+    return len(buffer) if end < 0 else end + 1
 
 
 def _line_at(buffer: str, pos: int) -> str:

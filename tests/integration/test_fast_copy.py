@@ -74,6 +74,14 @@ EDGE_LINES = [
     "",
     "   ",
     _line(extra={"nested": [1, 2]}, another=None),
+    '{"artist": "x", "length": NaN, "ts": 1}',
+    '{"artist": "x", "length": Infinity, "ts": 1}',
+    '{"artist": "x", "length": ' + "9" * 5000 + ', "ts": 1}',
+    '{"artist": "x", "length": ' + "9" * 400 + ', "ts": 1}',
+    '{"artist": "x", "length": ' + "9" * 300 + ', "ts": 1}',
+    '{"artist": "x", "deep": ' + "[" * 5000 + "]" * 5000 + ', "ts": 1}',
+    "123abc",
+    '{"artist": "colon at the end of the line", "ts":',
 ]
 
 

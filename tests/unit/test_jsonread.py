@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from sparkify_dw.copy.jsonread import BadRecord, Record, iter_records
 
 
@@ -17,11 +19,12 @@ def test_one_record_per_line_with_line_numbers() -> None:
     ]
 
 
-def test_a_pretty_printed_record_spans_lines_and_keeps_its_first_line_number() -> None:
+def test_a_pretty_printed_record_spans_lines_and_is_numbered_by_its_last_line() -> None:
+    # STL_LOAD_ERRORS' line_number of a multi-line JSON record is the line where it ends.
     items = _read('{"a": 1}\n{\n    "b": 2,\n    "c": [1,\n 2]\n}\n{"d": 4}')
     assert [(i.line_number, i.value) for i in items] == [  # type: ignore[union-attr]
         (1, {"a": 1}),
-        (2, {"b": 2, "c": [1, 2]}),
+        (6, {"b": 2, "c": [1, 2]}),
         (7, {"d": 4}),
     ]
 
@@ -48,7 +51,7 @@ def test_a_truncated_record_followed_by_good_lines() -> None:
 def test_a_record_cut_off_by_the_end_of_the_file_is_one_error() -> None:
     items = _read('{"a": 1}\n{\n  "b": 2,\n  "c": 3\n')
     assert isinstance(items[1], BadRecord)
-    assert (items[1].line_number, len(items)) == (2, 2)
+    assert (items[1].line_number, len(items)) == (4, 2)  # where the file, and so it, ends
     assert "end of file" in items[1].reason
 
 
@@ -64,3 +67,31 @@ def test_a_record_over_the_size_limit_is_rejected_without_reading_on_forever() -
     assert isinstance(items[0], BadRecord)
     assert "larger than" in items[0].reason
     assert items[-1].value == {"ok": 1}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"a": NaN}', "NaN is not a JSON value"),
+        ('{"a": Infinity}', "Infinity is not a JSON value"),
+        ('{"a": -Infinity}', "-Infinity is not a JSON value"),
+        ('{"a": ' + "9" * 5000 + "}", "a number with too many digits"),
+        ("[" * 10_000 + "]" * 10_000, "nesting too deep"),
+        ("123abc", "text after a value"),
+    ],
+    ids=["nan", "infinity", "minus-infinity", "5000-digits", "deep", "123abc"],
+)
+def test_what_is_not_json_is_one_bad_record_and_the_next_line_still_loads(
+    line: str, reason: str
+) -> None:
+    items = _read(f"{line}\n" + '{"next": 1}\n')
+    assert [type(i).__name__ for i in items] == ["BadRecord", "Record"]
+    assert reason in items[0].reason  # type: ignore[union-attr]
+    assert (items[0].line_number, items[1].line_number) == (1, 2)
+
+
+def test_a_record_that_never_closes_does_not_swallow_the_good_line_after_it() -> None:
+    items = _read('{"a":\n{"b": 1}\n{"c": 2}\n')
+    assert [type(i).__name__ for i in items] == ["BadRecord", "Record", "Record"]
+    assert [i.line_number for i in items] == [1, 2, 3]
+    assert [i.value for i in items[1:]] == [{"b": 1}, {"c": 2}]  # type: ignore[union-attr]
