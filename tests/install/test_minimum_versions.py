@@ -25,7 +25,7 @@ CONSTRAINTS = ROOT / "constraints" / "minimum.txt"
 # Fast, and enough to break on an API a minimum release lacks.
 SUBSET = (
     "tests/unit",
-    "tests/redshift",
+    "tests/sql",
     "tests/integration/test_migrations.py",
     "tests/integration/test_pipeline.py",
     "tests/integration/test_cli.py",

@@ -2,8 +2,8 @@
 offline, parsed by sqlfluff's Redshift grammar, compared with golden files, and (for the engines
 that run here) executed for real.
 
-Golden files: `tests/redshift/golden/`. After an intended change to the DDL or the COPY, rewrite
-them with `SPARKIFY_UPDATE_GOLDEN=1 scripts/test tests/redshift/test_script.py` and review the diff.
+Golden files: `tests/sql/golden/`. After an intended change to the DDL or the COPY, rewrite
+them with `SPARKIFY_UPDATE_GOLDEN=1 scripts/test tests/sql/test_script.py` and review the diff.
 """
 
 from __future__ import annotations
