@@ -28,8 +28,8 @@ SUBSET = (
     "tests/sql",
     "tests/integration/test_migrations.py",
     "tests/integration/test_pipeline.py",
-    "tests/integration/test_cli.py",
-    "tests/integration/test_s3.py",  # boto3 and botocore against moto's S3 server
+    "tests/cli/test_run_command.py",
+    "tests/aws/test_s3.py",  # boto3 and botocore against moto's S3 server
 )
 
 

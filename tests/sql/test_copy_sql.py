@@ -6,12 +6,14 @@ import json
 
 import pytest
 import sqlfluff
+from sqlalchemy_redshift.commands import CopyCommand
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.copy import CopyOptions
 from sparkify_dw.copy.redshift import copy_command, copy_sql
 from sparkify_dw.errors import LoadError
 from sparkify_dw.models import StagingEvent, StagingSong
+from tests.helpers import secret_forms
 
 DIALECT = RedshiftDialect_redshift_connector()
 ROLE = "arn:aws:iam::123456789012:role/myRedshiftRole"
@@ -60,8 +62,6 @@ def test_max_error_is_redshifts_zero_by_default_not_sqlalchemy_redshifts_100000(
 
 
 def test_secrets_are_masked_in_the_text_shown_to_people() -> None:
-    from sqlalchemy_redshift.commands import CopyCommand
-
     command = CopyCommand(
         StagingSong.__table__,
         "s3://b/song_data",
@@ -117,3 +117,51 @@ def test_rejects_are_read_from_the_system_view_of_the_deployment(
         assert f"FROM {view}" in sql
         assert reads in sql
         _parses_as_redshift(sql)
+
+
+# No secret in the COPY --------------------------------------------------------------------
+
+# Distinctive, and with characters a URL must encode, so that an encoded leak shows too.
+AWS_SECRET = "SparkifyLeakTestSecret/7b3e9d1c5a+0f2e4d6"  # 40 characters, like a real one
+AWS_TOKEN = "FwoGZXIvYXdzSparkifyLeakTestToken/9d8c7b6a5f4e3d2c1b0a+ZZ=="
+
+
+def test_the_copy_sent_to_redshift_carries_no_aws_key_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The library's COPY authorizes with the IAM role only: the text it sends (and that
+    SQLAlchemy's echo logs) holds no key, whatever boto3 has in its environment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASPARKIFYLEAKTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", AWS_TOKEN)
+    for table, options in (
+        (StagingSong.__table__, CopyOptions(iam_role_arn=ROLE, region="us-west-2")),
+        (StagingEvent.__table__, CopyOptions(iam_role_arn=ROLE, jsonpaths="s3://b/paths.json")),
+    ):
+        command = copy_command(table, "s3://b/data", options)  # type: ignore[arg-type]
+        sent = copy_sql(command, DIALECT, mask=False)
+        assert f"CREDENTIALS AS 'aws_iam_role={ROLE}'" in sent
+        for secret in ("AKIASPARKIFYLEAKTEST", AWS_SECRET, AWS_TOKEN):
+            assert secret not in sent
+        assert copy_sql(command, DIALECT) == sent  # nothing there to mask
+
+
+@pytest.mark.parametrize("token", [None, AWS_TOKEN])
+def test_copy_sql_masks_key_credentials_in_the_text_shown(token: str | None) -> None:
+    """A COPY built with keys (sqlalchemy-redshift allows it; the library does not) shows
+    neither the secret key nor the token; the access key id, an identifier, stays."""
+    command = CopyCommand(
+        StagingSong.__table__,
+        "s3://b/song_data",
+        access_key_id="AKIASPARKIFYLEAKTEST",
+        secret_access_key=AWS_SECRET,
+        session_token=token,
+    )
+    sent = copy_sql(command, DIALECT, mask=False)
+    assert AWS_SECRET in sent  # the secret is in the statement itself…
+    shown = " ".join(copy_sql(command, DIALECT).split())
+    for secret in (AWS_SECRET, AWS_TOKEN):  # …and never in what is shown
+        for form in secret_forms(secret):
+            assert form not in shown
+    expected = "aws_access_key_id=AKIASPARKIFYLEAKTEST;aws_secret_access_key=***"
+    assert f"CREDENTIALS AS '{expected}{';token=***' if token else ''}'" in shown
