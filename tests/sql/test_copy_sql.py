@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import sqlfluff
 from sqlalchemy_redshift.commands import CopyCommand
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
@@ -13,7 +10,7 @@ from sparkify_dw.copy import CopyOptions
 from sparkify_dw.copy.redshift import copy_command, copy_sql
 from sparkify_dw.errors import LoadError
 from sparkify_dw.models import StagingEvent, StagingSong
-from tests.helpers import secret_forms
+from tests.helpers import parse_redshift, secret_forms
 
 DIALECT = RedshiftDialect_redshift_connector()
 ROLE = "arn:aws:iam::123456789012:role/myRedshiftRole"
@@ -24,11 +21,6 @@ def _sql(table: object, location: str, **options: object) -> str:
     return " ".join(copy_sql(command, DIALECT).split())
 
 
-def _parses_as_redshift(sql: str) -> None:
-    tree = sqlfluff.parse(f"{sql};", dialect="redshift")
-    assert "unparsable" not in json.dumps(tree), sql
-
-
 def test_copy_of_the_songs_uses_json_auto() -> None:
     sql = _sql(StagingSong.__table__, "s3://udacity-dend/song_data", region="us-west-2")
     assert sql == (
@@ -36,7 +28,7 @@ def test_copy_of_the_songs_uses_json_auto() -> None:
         f"WITH CREDENTIALS AS 'aws_iam_role={ROLE}' FORMAT AS JSON AS 'auto' "
         "COMPUPDATE OFF MAXERROR AS 0 STATUPDATE ON REGION 'us-west-2'"
     )
-    _parses_as_redshift(sql)
+    parse_redshift(sql)
 
 
 def test_copy_of_the_events_maps_them_through_the_jsonpaths_file() -> None:
@@ -54,7 +46,7 @@ def test_copy_of_the_events_maps_them_through_the_jsonpaths_file() -> None:
     assert "FORMAT AS JSON AS 's3://udacity-dend/log_json_path.json'" in sql
     for option in ("MAXERROR AS 10", "TRUNCATECOLUMNS", "BLANKSASNULL", "EMPTYASNULL", "GZIP"):
         assert option in sql
-    _parses_as_redshift(sql)
+    parse_redshift(sql)
 
 
 def test_max_error_is_redshifts_zero_by_default_not_sqlalchemy_redshifts_100000() -> None:
@@ -116,7 +108,7 @@ def test_rejects_are_read_from_the_system_view_of_the_deployment(
         )
         assert f"FROM {view}" in sql
         assert reads in sql
-        _parses_as_redshift(sql)
+        parse_redshift(sql)
 
 
 # No secret in the COPY --------------------------------------------------------------------

@@ -9,19 +9,17 @@ existing rows"). The same expression trees must also compile for PostgreSQL and 
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import duckdb_engine
 import pytest
 import sqlalchemy as sa
-import sqlfluff
 from sqlalchemy.sql import Executable
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.transforms import Merge, full_refresh, star_merges
+from tests.helpers import parse_redshift
 
 REDSHIFT = RedshiftDialect_redshift_connector()
 POSTGRESQL = sa.create_engine("postgresql+psycopg://").dialect  # never connects
@@ -57,18 +55,6 @@ def _statements() -> Iterator[tuple[str, Executable]]:
 
 
 STATEMENTS = dict(_statements())
-
-
-@functools.cache
-def _redshift_tree(sql: str) -> dict[str, Any]:
-    """sqlfluff's parse tree of `sql` in its redshift dialect, parsed once per distinct text.
-
-    sqlfluff.parse raises APIParsingError on any unparsable section; the JSON check guards
-    against a release that would only mark them in the tree.
-    """
-    tree: dict[str, Any] = sqlfluff.parse(f"{sql};", dialect="redshift")
-    assert "unparsable" not in json.dumps(tree), sql
-    return tree
 
 
 def _leaves(node: Any) -> Iterator[str]:
@@ -121,7 +107,7 @@ def _parenthesised_tail(sql: str, prefix: str) -> str:
 
 @pytest.mark.parametrize("name", list(STATEMENTS))
 def test_each_statement_parses_as_one_redshift_statement(name: str) -> None:
-    tree = _redshift_tree(_sql(STATEMENTS[name]))
+    tree = parse_redshift(_sql(STATEMENTS[name]))
     file = tree["file"]
     assert isinstance(file, dict), f"{name} parses as several statements: {file}"
     assert set(file) == {"statement", "statement_terminator"}, file.keys()
@@ -343,7 +329,7 @@ def test_the_time_table_is_named_plainly_and_redshift_reads_it_as_a_table() -> N
         (_step("time", "insert"), ["time", "merge_time"]),
         ("DELETE FROM time", ["time"]),
     ]:
-        assert _table_references(_redshift_tree(sql)) == tables, sql
+        assert _table_references(parse_redshift(sql)) == tables, sql
 
 
 # epoch milliseconds

@@ -1,15 +1,13 @@
-"""The analytics queries without a warehouse: Redshift SQL, filters, user agents, diffs."""
+"""The analytics queries without a warehouse: filters, user agents, diffs (their Redshift SQL:
+tests/sql/test_analytics_sql.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import sqlfluff
-from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.analytics import (
     BROWSERS,
@@ -24,30 +22,6 @@ from sparkify_dw.analytics import (
     parse_expectations,
 )
 from sparkify_dw.errors import SparkifyError
-
-REDSHIFT = RedshiftDialect_redshift_connector()
-ALL_FILTERS: dict[str, Any] = {
-    "since": "2018-11-02",
-    "until": dt.datetime(2018, 11, 20, 12),
-    "level": "paid",
-    "limit": 5,
-}
-
-
-@pytest.mark.parametrize("name", list(QUERIES))
-def test_each_query_compiles_for_redshift_and_parses_as_redshift_sql(name: str) -> None:
-    query = QUERIES[name]
-    filters = {k: v for k, v in ALL_FILTERS.items() if k in query.filters}
-    sql = str(
-        query.statement(**filters).compile(dialect=REDSHIFT, compile_kwargs={"literal_binds": True})
-    )
-    tree = sqlfluff.parse(f"{sql};", dialect="redshift")
-    assert "unparsable" not in json.dumps(tree), sql
-    assert "'2018-11-02 00:00:00'" in sql
-    if "level" in query.filters:
-        assert "songplays.level = 'paid'" in sql
-    if "limit" in query.filters:
-        assert sql.rstrip().endswith("LIMIT 5")
 
 
 @pytest.mark.parametrize(
