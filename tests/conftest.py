@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from sparkify_dw.config import SAMPLE_DIR
-from tests.helpers import Run
+from tests.helpers import Run, load_dir
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference-data" / "sparkify"
@@ -35,6 +35,21 @@ def reference_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a DuckDB file with the bundled sample loaded, once per worker; the tests only
+    read it (and dispose of their engines: another process may open it next)."""
+    from sparkify_dw.db import make_engine
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('warehouse') / 'sample.duckdb'}"
+    engine = make_engine(url)
+    try:
+        load_dir(engine, SAMPLE_DIR)
+    finally:
+        engine.dispose()
+    return url
 
 
 @pytest.fixture(params=["sample", pytest.param("reference", marks=pytest.mark.reference)])

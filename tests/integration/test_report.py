@@ -1,8 +1,9 @@
-"""The SVG charts (sparkify_dw.report.svg, .charts) and the HTML report, on the sample.
+"""The charts (sparkify_dw.report.charts) and the HTML report, on the sample in a warehouse.
 
 The report is written from the bundled sample loaded into DuckDB (and PostgreSQL when a server
 answers), parsed, checked for anything external, and rendered in headless Chromium when it is
-installed at /usr/bin/chromium. `sparkify-dw report`: tests/cli/test_report_command.py.
+installed at /usr/bin/chromium. `sparkify-dw report`: tests/cli/test_report_command.py; the
+SVG drawing itself: tests/unit/test_svg.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from sparkify_dw import charts as charts_address
 from sparkify_dw import make_engine, upgrade
 from sparkify_dw.analytics import QUERIES, NoWarehouseError, QueryError
 from sparkify_dw.config import SAMPLE_DIR
@@ -25,7 +25,6 @@ from sparkify_dw.loader import count_rows
 from sparkify_dw.models import TABLES
 from sparkify_dw.report import CHART_QUERIES, write_report
 from sparkify_dw.report.charts import CHARTS, chart
-from sparkify_dw.report.svg import bar_chart, hbar_chart, line_chart, nice_ticks
 from tests.helpers import SVG, load_dir, parse_svg, svg_texts, svgs
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,16 +40,8 @@ def _load_sample(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB file with the bundled sample loaded, shared by this module's tests."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('report') / 'sample.duckdb'}"
-    _load_sample(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def sample_report(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    engine = make_engine(sample_url)
+def sample_report(sample_warehouse: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    engine = make_engine(sample_warehouse)
     try:
         return write_report(engine, tmp_path_factory.mktemp("html") / "report.html")
     finally:
@@ -69,64 +60,8 @@ def _assert_self_contained(html: str) -> None:
 # --- Charts ------------------------------------------------------------------------------------
 
 
-def test_nice_ticks_start_at_zero_and_reach_a_round_number() -> None:
-    assert nice_ticks(45) == [0, 10, 20, 30, 40, 50]
-    assert nice_ticks(110) == [0, 25, 50, 75, 100, 125]
-    assert nice_ticks(1448)[-1] == 1500
-    assert nice_ticks(3) == [0, 1, 2, 3]
-    assert nice_ticks(0) == [0, 1]
-    assert nice_ticks(0.3, integer=False)[-1] >= 0.3
-
-
-def test_charts_escape_text_and_are_well_formed() -> None:
-    nasty = "Rock & Roll <live> \"quoted\" 'single'"
-    for svg in (
-        bar_chart([nasty, "b"], [3, 5], title=nasty, x_label="<x>", y_label="&y"),
-        hbar_chart([nasty, "b" * 200], [7, 2], title=nasty, x_label="plays"),
-        line_chart([1, 2, 3], [1, 4, 2], title=nasty, x_label="x & y"),
-    ):
-        root = parse_svg(svg)
-        texts = svg_texts(root)
-        assert nasty in texts
-        assert "<live>" not in svg  # escaped, not markup
-        assert "<script" not in svg
-        assert "href" not in svg
-        assert root.get("viewBox", "").startswith("0 0 ")
-    long_label = hbar_chart(["b" * 200], [1], title="t")
-    assert "b" * 200 not in svg_texts(parse_svg(long_label))  # shortened on the axis…
-    assert "b" * 200 in long_label  # … and whole in the tooltip
-
-
-def test_charts_scale_values_into_the_plot() -> None:
-    root = parse_svg(bar_chart(["a", "b", "c"], [10, 20, 40], title="t", height=300))
-    bars = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
-    heights = [float(r.get("height", "nan")) for r in bars]
-    assert heights[0] == pytest.approx(heights[2] / 4)
-    assert heights[1] == pytest.approx(heights[2] / 2)
-    assert all(0 < float(r.get("y", "nan")) < 300 for r in bars)
-
-
-def test_charts_with_no_data_say_so() -> None:
-    for svg in (
-        bar_chart([], [], title="empty"),
-        hbar_chart([], [], title="empty"),
-        line_chart([], [], title="empty"),
-    ):
-        assert "no data" in svg_texts(parse_svg(svg))
-    with pytest.raises(ValueError, match="labels"):
-        bar_chart(["a"], [1, 2], title="t")
-
-
-def test_charts_old_address_re_exports_the_same_functions() -> None:
-    # README imports from sparkify_dw.charts: it must stay the report's functions, not a copy.
-    assert charts_address.chart is chart
-    assert charts_address.CHARTS is CHARTS
-    for draw in (bar_chart, hbar_chart, line_chart, nice_ticks):
-        assert getattr(charts_address, draw.__name__) is draw
-
-
-def test_chart_draws_each_query_on_the_sample(sample_url: str) -> None:
-    engine = make_engine(sample_url)
+def test_chart_draws_each_query_on_the_sample(sample_warehouse: str) -> None:
+    engine = make_engine(sample_warehouse)
     try:
         hour = parse_svg(chart(engine, "plays-by-hour"))
         assert len([r for r in hour.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]) == 24
@@ -150,12 +85,12 @@ def test_chart_draws_each_query_on_the_sample(sample_url: str) -> None:
 # --- The report --------------------------------------------------------------------------------
 
 
-def test_report_has_counts_checks_and_charts(sample_report: Path, sample_url: str) -> None:
+def test_report_has_counts_checks_and_charts(sample_report: Path, sample_warehouse: str) -> None:
     html = sample_report.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert "Sparkify warehouse report" in html
     assert re.search(r"Generated</dt><dd><time datetime=\"\d{4}-\d\d-\d\dT", html)
-    engine = make_engine(sample_url)
+    engine = make_engine(sample_warehouse)
     try:
         with engine.connect() as connection:
             counts = count_rows(connection, TABLES.all)
