@@ -203,8 +203,8 @@ def test_a_killed_load_changes_nothing_and_the_next_run_completes(
         env={k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"},
     )
     try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "paused"  # users/songs/artists written
+        line = child.stdout.readline()  # type: ignore[union-attr]  # stdout=PIPE: never None
+        assert line.strip() == "paused"  # users/songs/artists written
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait(timeout=60)
