@@ -76,6 +76,7 @@ def one_line_error(run: Run, *fragments: str) -> str:
 # The whole path ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_create_again_status_and_delete_as_a_user_runs_them(aws_env: str, tmp_path: Path) -> None:
     identifier, role = names()
     create = ("cluster", "create", "--identifier", identifier, "--role-name", role)

@@ -405,6 +405,7 @@ def test_the_sample_loads_from_s3_as_from_disk(
     _loads_from_s3_as_from_disk(engine, sample_bucket, sample_dir)
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_the_reference_data_loads_from_s3_as_from_disk(
     engine: Engine, reference_bucket: Bucket, reference_dir: Path, s3_env: str

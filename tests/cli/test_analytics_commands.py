@@ -13,12 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pytest
 import sqlalchemy as sa
 
 from sparkify_dw.analytics import QUERIES, SAMPLE_EXPECTATIONS, run_query
 from tests.helpers import Run, sparkify
 
 
+@pytest.mark.slow
 def test_query_prints_a_table_csv_and_json(sample_warehouse: str, tmp_path: Path) -> None:
     engine = sa.create_engine(sample_warehouse)
     try:
@@ -77,6 +79,7 @@ def test_query_mistakes_are_one_line(
     )
 
 
+@pytest.mark.slow
 def test_verify_passes_after_a_sample_run_and_shows_a_changed_value(tmp_path: Path) -> None:
     loaded = sparkify("run", cwd=tmp_path)  # the default: the sample into ./sparkify.duckdb
     assert loaded.returncode == 0, loaded.stderr

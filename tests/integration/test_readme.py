@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import python
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -26,6 +28,7 @@ def test_the_readme_has_python_blocks_that_use_the_default_database() -> None:
     assert all(DEFAULT_URL in block for block in blocks)
 
 
+@pytest.mark.slow
 def test_every_python_block_runs_as_written(db_url: str, tmp_path: Path) -> None:
     for number, block in enumerate(python_blocks(), start=1):
         code = block if db_url.startswith("duckdb") else block.replace(DEFAULT_URL, db_url)
