@@ -1,17 +1,21 @@
-"""Shared fixtures: the engines every integration test runs on, and where the data is."""
+"""Shared fixtures: the engines every integration test runs on, where the data is, and the
+command run in this process (`cli`)."""
 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from sparkify_dw.config import SAMPLE_DIR
+from tests.helpers import Run, load_dir
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference-data" / "sparkify"
@@ -31,6 +35,21 @@ def reference_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a DuckDB file with the bundled sample loaded, once per worker; the tests only
+    read it (and dispose of their engines: another process may open it next)."""
+    from sparkify_dw.db import make_engine
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('warehouse') / 'sample.duckdb'}"
+    engine = make_engine(url)
+    try:
+        load_dir(engine, SAMPLE_DIR)
+    finally:
+        engine.dispose()
+    return url
 
 
 @pytest.fixture(params=["sample", pytest.param("reference", marks=pytest.mark.reference)])
@@ -87,3 +106,43 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to a database migrated to the latest schema."""
+    from sparkify_dw import upgrade
+
+    with engine.begin() as conn:
+        upgrade(conn)
+    with engine.connect() as conn:
+        yield conn
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., Run]:
+    """`sparkify-dw args…` through `sparkify_dw.cli.main()` in this process, in `tmp_path`,
+    without SPARKIFY_DB_URL: what a user sees (exit code, stdout, stderr) without a new process.
+
+    main(), not typer's CliRunner on the app: main() is what turns an error into one line.
+    """
+    from sparkify_dw.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPARKIFY_DB_URL", raising=False)
+
+    def invoke(*args: str) -> Run:
+        capsys.readouterr()  # what came before is not this command's
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "argv", ["sparkify-dw", *args])
+            try:
+                main()
+                code = 0
+            except SystemExit as exit_:
+                code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return invoke

@@ -25,11 +25,11 @@ CONSTRAINTS = ROOT / "constraints" / "minimum.txt"
 # Fast, and enough to break on an API a minimum release lacks.
 SUBSET = (
     "tests/unit",
-    "tests/redshift",
+    "tests/sql",
     "tests/integration/test_migrations.py",
     "tests/integration/test_pipeline.py",
-    "tests/integration/test_cli.py",
-    "tests/integration/test_s3.py",  # boto3 and botocore against moto's S3 server
+    "tests/cli/test_run_command.py",
+    "tests/aws/test_s3.py",  # boto3 and botocore against moto's S3 server
 )
 
 

@@ -1,34 +1,33 @@
-"""The analytics queries, `sparkify-dw query` and `sparkify-dw verify`, on DuckDB and PostgreSQL.
+"""The analytics queries on DuckDB and PostgreSQL.
 
 Every answer is compared with one computed here in plain Python from tests/oracle.py's
 `expected_tables` (the data contract, straight from the files): Counters over the plays, never
-the library's SQL.
+the library's SQL. `sparkify-dw query` and `verify`: tests/cli/test_analytics_commands.py.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sparkify_dw.analytics import (
+    BROWSERS,
+    OPERATING_SYSTEMS,
     QUERIES,
     SAMPLE_EXPECTATIONS,
     NoWarehouseError,
+    classify,
     run_query,
     to_json_value,
 )
-from tests.helpers import load_dir, run_module
+from tests.helpers import load_dir
 from tests.oracle import Expected, expected_tables, read_events, read_songs
 
 # --- An independent implementation of each question -------------------------------------------
@@ -240,147 +239,56 @@ def test_the_shipped_expectations_agree_with_the_contract(sample_dir: Path) -> N
         assert entry["rows"] == [[to_json_value(v) for v in row] for row in rows], entry
 
 
-# --- The command ------------------------------------------------------------------------------
+# --- User agents, classified in SQL (DuckDB in memory) ------------------------------------------
 
 
-def sparkify(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_module("sparkify_dw", *args, cwd=cwd)
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("error:")
-    for fragment in fragments:
-        assert fragment in result.stderr
-
-
-@pytest.fixture(scope="module")
-def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB file with the sample loaded, shared by the command's tests."""
-    from sparkify_dw import make_engine
-    from sparkify_dw.config import SAMPLE_DIR
-
-    url = f"duckdb:///{tmp_path_factory.mktemp('analytics') / 'sample.duckdb'}"
-    engine = make_engine(url)
-    _load(engine, SAMPLE_DIR)
-    engine.dispose()
-    return url
-
-
-def test_query_prints_a_table_csv_and_json(sample_warehouse: str, tmp_path: Path) -> None:
-    engine = sa.create_engine(sample_warehouse)
-    try:
-        rows = run_query(engine, "top-songs", limit=3).rows
-    finally:
-        engine.dispose()
-
-    table = sparkify("query", "top-songs", "--db", sample_warehouse, "--limit", "3", cwd=tmp_path)
-    assert table.returncode == 0, table.stderr
-    assert "song_id" in table.stdout
-    assert rows[0][0] in table.stdout  # an id is never cut short
-    assert "3 row(s)" in table.stdout
-
-    as_csv = sparkify(
-        "query", "top-songs", "--db", sample_warehouse, "--limit", "3", "--format", "csv",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert as_csv.returncode == 0, as_csv.stderr
-    parsed = list(csv.reader(io.StringIO(as_csv.stdout)))
-    assert parsed == [list(QUERIES["top-songs"].columns)] + [[str(v) for v in r] for r in rows]
-
-    as_json = sparkify(
-        "query", "daily-active-users", "--db", sample_warehouse, "--since", "2018-11-29",
-        "--format", "json",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert as_json.returncode == 0, as_json.stderr
-    records = json.loads(as_json.stdout)
-    assert [r["day"] for r in records] == ["2018-11-29", "2018-11-30"]
-    assert set(records[0]) == {"day", "active_users", "plays"}
-
-    listed = sparkify("query", "--list", cwd=tmp_path)
-    assert listed.returncode == 0, listed.stderr
-    for name in QUERIES:
-        assert name in listed.stdout
-
-
-def test_query_mistakes_are_one_line(sample_warehouse: str, tmp_path: Path) -> None:
-    _one_line_error(sparkify("query", "top-hits", cwd=tmp_path), "top-hits", "top-songs")
-    _one_line_error(
-        sparkify(
-            "query", "top-songs", "--db", f"duckdb:///{tmp_path / 'none.duckdb'}", cwd=tmp_path
+@pytest.mark.parametrize(
+    ("agent", "browser", "os"),
+    [
+        (
+            '"Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) '
+            'Chrome/35.0.1916.153 Safari/537.36"',
+            "Chrome",
+            "Windows",
         ),
-        "no warehouse at",
-        "run `sparkify-dw run` first",
-    )
-    assert not (tmp_path / "none.duckdb").exists()  # not created by looking
-    empty = tmp_path / "empty.duckdb"
-    duckdb.connect(str(empty)).close()
-    _one_line_error(
-        sparkify("query", "level-split", "--db", f"duckdb:///{empty}", cwd=tmp_path),
-        "no warehouse at",
-    )
-    _one_line_error(
-        sparkify("query", "top-songs", "--db", sample_warehouse, "--since", "2018-11-31",
-                 cwd=tmp_path),
-        "since must be a date",
-    )  # fmt: skip
-    _one_line_error(
-        sparkify("query", "level-split", "--db", sample_warehouse, "--limit", "3", cwd=tmp_path),
-        "level-split does not take limit",
-    )
-
-
-def test_verify_passes_after_a_sample_run_and_shows_a_changed_value(tmp_path: Path) -> None:
-    loaded = sparkify("run", cwd=tmp_path)  # the default: the sample into ./sparkify.duckdb
-    assert loaded.returncode == 0, loaded.stderr
-
-    passed = sparkify("verify", cwd=tmp_path)  # the bundled expectations by default
-    assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert "FAIL" not in passed.stdout
-    assert passed.stdout.count("PASS") == len(
-        json.loads(SAMPLE_EXPECTATIONS.read_text())["expectations"]
-    )
-
-    document = json.loads(SAMPLE_EXPECTATIONS.read_text(encoding="utf-8"))
-    top_songs = document["expectations"][0]
-    assert top_songs["query"] == "top-songs"
-    song_id, plays = top_songs["rows"][1][0], top_songs["rows"][1][3]
-    top_songs["rows"][1][3] = plays + 1
-    changed = tmp_path / "changed.json"
-    changed.write_text(json.dumps(document), encoding="utf-8")
-    failed = sparkify("verify", "--expected", str(changed), cwd=tmp_path)
-    assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "Traceback" not in failed.stderr
-    assert "FAIL top-songs" in failed.stdout
-    assert f'changed row song_id="{song_id}": plays: expected {plays + 1}, got {plays}' in (
-        failed.stdout
-    )
-    assert "1 failed" in failed.stdout
-
-
-def test_verify_write_snapshots_a_warehouse_and_a_malformed_file_is_one_line(
-    sample_warehouse: str, tmp_path: Path
-) -> None:
-    snapshot = tmp_path / "snapshot.json"  # a new file: every query with its defaults
-    written = sparkify(
-        "verify", "--expected", str(snapshot), "--write", "--db", sample_warehouse, cwd=tmp_path
-    )
-    assert written.returncode == 0, written.stderr
-    assert [e["query"] for e in json.loads(snapshot.read_text())["expectations"]] == list(QUERIES)
-    again = sparkify("verify", "--expected", str(snapshot), "--db", sample_warehouse, cwd=tmp_path)
-    assert again.returncode == 0, again.stdout + again.stderr
-
-    malformed = tmp_path / "malformed.json"
-    malformed.write_text('{"expectations": [{"query": "top-songs", "params": {"level": "gold"}}]}')
-    _one_line_error(
-        sparkify("verify", "--expected", str(malformed), cwd=tmp_path),
-        "malformed.json: expectation 1 (top-songs): level must be free or paid",
-    )
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"expectations": [')
-    _one_line_error(
-        sparkify("verify", "--expected", str(broken), cwd=tmp_path), "is not valid JSON"
-    )
+        (
+            '"Mozilla/5.0 (iPhone; CPU iPhone OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 '
+            '(KHTML, like Gecko) Version/7.0 Mobile/11D257 Safari/9537.53"',
+            "Safari",
+            "iOS",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.9; rv:31.0) Gecko/20100101 Firefox/31.0",
+            "Firefox",
+            "Mac OS X",
+        ),
+        (
+            '"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Ubuntu '
+            'Chromium/36.0.1985.125 Chrome/36.0.1985.125 Safari/537.36"',
+            "Chromium",
+            "Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 6.3; WOW64; Trident/7.0; rv:11.0) like Gecko",
+            "Internet Explorer",
+            "Windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 10) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0 Mobile Safari/537.36 EdgA/120.0 Edg/120.0",
+            "Edge",
+            "Android",
+        ),
+        ("curl/8.0", "Other", "Other"),
+        (None, "Other", "Other"),
+    ],
+)
+def test_user_agents_are_classified_in_sql(agent: str | None, browser: str, os: str) -> None:
+    engine = sa.create_engine("duckdb:///:memory:")
+    value = sa.literal(agent, sa.String())
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(classify(value, BROWSERS), classify(value, OPERATING_SYSTEMS))
+        ).one()
+    engine.dispose()
+    assert tuple(row) == (browser, os)

@@ -1,29 +1,24 @@
-"""The data-quality checks (sparkify_dw.checks) on DuckDB and PostgreSQL, and as Redshift SQL.
+"""The data-quality checks (sparkify_dw.checks) on DuckDB and PostgreSQL.
 
 A sound warehouse passes every check; each check fails when its rule is broken by hand. The
 star tables have keys on DuckDB and PostgreSQL (informational only on Redshift, which is why the
 uniqueness checks exist), so a test that needs a duplicate first recreates the table without
-its keys: `CREATE TABLE t_copy AS SELECT * FROM t`, drop `t`, rename the copy. The same
-statements work on both engines (DuckDB cannot drop a primary key; PostgreSQL could with
-`ALTER TABLE … DROP CONSTRAINT`).
+its keys (`tests.helpers.without_keys`). The command: tests/cli/test_check_command.py; the
+checks as Redshift SQL: tests/sql/test_checks_sql.py.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import sqlfluff
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw import upgrade
 from sparkify_dw.checks import CHECKS, CheckResult, Severity, run_checks
-from tests.helpers import copy_batch, load_dir, run_module
+from tests.helpers import copy_batch, load_dir, without_keys
 
 ERROR_CHECKS = {c.name for c in CHECKS if c.severity is Severity.ERROR}
 
@@ -36,44 +31,8 @@ def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
     return {r.name: r for r in results}
 
 
-def _without_keys(connection: Connection, table: str) -> None:
-    """Recreate `table` with the same rows and no primary key or unique constraint."""
-    connection.exec_driver_sql(f"CREATE TABLE {table}_copy AS SELECT * FROM {table}")
-    connection.exec_driver_sql(f"DROP TABLE {table}")
-    connection.exec_driver_sql(f"ALTER TABLE {table}_copy RENAME TO {table}")
-
-
 def _sql(connection: Connection, statement: str, **params: object) -> None:
     connection.execute(sa.text(statement), params)
-
-
-def _orphan_play_and_duplicated_user(engine: Engine) -> None:
-    with engine.begin() as c:
-        _sql(
-            c,
-            "INSERT INTO songplays (songplay_id, start_time, user_id, level, session_id) "
-            "SELECT max(songplay_id) + 1, min(start_time), 999999, 'free', 1 FROM songplays",
-        )
-        _without_keys(c, "users")
-        _sql(
-            c,
-            "INSERT INTO users SELECT * FROM users "
-            "WHERE user_id = (SELECT min(user_id) FROM users)",
-        )
-
-
-def sparkify(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_module("sparkify_dw", *args, cwd=cwd)
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
 
 
 # A sound warehouse -----------------------------------------------------------------------------
@@ -136,7 +95,7 @@ def test_each_check_fails_when_its_rule_is_broken(engine: Engine, sample_dir: Pa
         next_id = c.execute(sa.text("SELECT max(songplay_id) + 1 FROM songplays")).scalar_one()
     with engine.begin() as c:
         for table in ("songplays", "users", "songs", "artists", "time"):
-            _without_keys(c, table)
+            without_keys(c, table)
         # plays_have_users: a play by a user who is not in users
         # plays_have_time: a play whose start_time is not in time
         _sql(
@@ -259,100 +218,3 @@ def test_rejects_in_load_errors_are_a_warning_not_a_failure(
     with engine.begin() as c:  # reviewed: deleted
         _sql(c, "DELETE FROM load_errors WHERE load_id = :id", id=reject["load_id"])
     assert all(r.passed for r in run_checks(engine))
-
-
-# The command ------------------------------------------------------------------------------------
-
-
-def test_check_names_the_failed_checks_and_exits_1(
-    engine: Engine, db_url: str, data_dir: Path, tmp_path: Path
-) -> None:
-    load_dir(engine, data_dir)
-    engine.dispose()  # DuckDB: one process at a time
-    passed = sparkify("check", "--db", db_url, cwd=tmp_path)
-    assert passed.returncode == 0, passed.stderr
-    assert "15 checks: 15 passed, 0 failed, 0 warning(s)" in passed.stdout
-
-    _orphan_play_and_duplicated_user(engine)
-    engine.dispose()  # DuckDB: one process at a time
-    failed = sparkify("check", "--db", db_url, cwd=tmp_path)
-    line = _one_line_error(failed, "2 data-quality check(s) failed")
-    assert line.endswith(": unique_users, plays_have_users")
-    assert "FAILED" in failed.stdout
-    assert "user_id=999999" in failed.stdout
-    assert "15 checks: 13 passed, 2 failed, 0 warning(s)" in failed.stdout
-
-
-def test_check_without_a_warehouse_says_so_in_one_line(db_url: str, tmp_path: Path) -> None:
-    result = sparkify("check", "--db", db_url, cwd=tmp_path)
-    _one_line_error(result, "no warehouse at", "run `sparkify-dw run` first")
-    assert not (tmp_path / "test.duckdb").exists()  # the check did not create the file
-    missing_folder = sparkify("check", "--db", "duckdb:///nowhere/at/all.duckdb", cwd=tmp_path)
-    _one_line_error(missing_folder, "no warehouse at duckdb:///nowhere/at/all.duckdb")
-
-
-def test_run_prints_the_checks_and_a_failure_exits_1_with_the_load_committed(
-    tmp_path: Path, sample_dir: Path
-) -> None:
-    db = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    first = sparkify("run", "--db", db, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert "Data-quality checks: 15 checks: 15 passed, 0 failed, 0 warning(s)" in first.stdout
-
-    engine = sa.create_engine(db)
-    with engine.begin() as c:  # a play by nobody: no merge removes it
-        _sql(
-            c,
-            "INSERT INTO songplays (start_time, user_id, level, session_id) "
-            "SELECT min(start_time), 999999, 'free', 1 FROM songplays",
-        )
-    engine.dispose()
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    first_day = sorted((sample_dir / "log_data").rglob("*.json"))[0]
-    (logs / first_day.name).write_bytes(first_day.read_bytes() + b"{broken\n")
-    second = sparkify("run", "--db", db, "--log-data", str(logs), "--max-error", "1", cwd=tmp_path)
-    _one_line_error(
-        second,
-        "1 data-quality check(s) failed after the load (the load itself is committed): "
-        "plays_have_users",
-    )
-    assert "1 rejected" in second.stdout  # the load's report came first
-    assert "15 checks: 13 passed, 1 failed, 1 warning(s)" in second.stdout
-    assert "load_errors_reviewed" in second.stdout
-    with sa.create_engine(db).connect() as c:  # the load was committed: staging is that day
-        staged = c.execute(sa.text("SELECT count(*) FROM staging_events")).scalar_one()
-    assert staged == len(first_day.read_text().splitlines())
-
-
-def test_a_warning_alone_exits_0(tmp_path: Path, sample_dir: Path) -> None:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    first_day = sorted((sample_dir / "log_data").rglob("*.json"))[0]
-    (logs / first_day.name).write_bytes(first_day.read_bytes() + b"{broken\n")
-    db = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    run = sparkify("run", "--db", db, "--log-data", str(logs), "--max-error", "1", cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
-    assert "15 checks: 14 passed, 0 failed, 1 warning(s)" in run.stdout
-    check = sparkify("check", "--db", db, cwd=tmp_path)
-    assert check.returncode == 0, check.stderr
-    assert "load_errors_reviewed" in check.stdout
-    assert "err_code=1216" in check.stdout
-
-
-# Redshift ---------------------------------------------------------------------------------------
-
-REDSHIFT = RedshiftDialect_redshift_connector()
-
-
-@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.name)
-def test_every_check_compiles_for_redshift_and_parses_as_redshift_sql(check: object) -> None:
-    from sparkify_dw.checks import Check
-
-    assert isinstance(check, Check)
-    for query in (check.count(), check.examples()):
-        compiled = query.compile(dialect=REDSHIFT, compile_kwargs={"literal_binds": True})
-        sql = " ".join(str(compiled).split())
-        tree = sqlfluff.parse(f"{sql};", dialect="redshift")
-        assert "unparsable" not in json.dumps(tree), sql
-        assert "IS DISTINCT FROM" not in sql  # Redshift has no IS DISTINCT FROM

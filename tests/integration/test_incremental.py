@@ -56,6 +56,7 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_second_half_then_first_half_then_the_month_is_the_month(
     engine: Engine, reference_dir: Path, tmp_path: Path
@@ -72,6 +73,7 @@ def test_second_half_then_first_half_then_the_month_is_the_month(
         assert actual_tables(connection) == expected
 
 
+@pytest.mark.slow
 def test_days_in_any_order_and_twice_end_where_the_month_at_once_does(
     engine: Engine, month: Path, tmp_path: Path
 ) -> None:
@@ -203,8 +205,8 @@ def test_a_killed_load_changes_nothing_and_the_next_run_completes(
         env={k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"},
     )
     try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "paused"  # users/songs/artists written
+        line = child.stdout.readline()  # type: ignore[union-attr]  # stdout=PIPE: never None
+        assert line.strip() == "paused"  # users/songs/artists written
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait(timeout=60)

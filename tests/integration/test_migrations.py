@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import Engine
 from sparkify_dw import downgrade, upgrade
 from sparkify_dw.migrate import current_revision
 from sparkify_dw.models import Base
-from tests.helpers import run_module
+from tests.helpers import Run, python
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -83,9 +82,9 @@ def test_songplay_id_is_generated_by_the_database(engine: Engine) -> None:
         assert sorted(ids) == [0, 1]
 
 
-def _alembic(*args: str, db_url: str | None = None) -> subprocess.CompletedProcess[str]:
+def _alembic(*args: str, db_url: str | None = None) -> Run:
     env = {"SPARKIFY_DB_URL": db_url} if db_url is not None else None
-    return run_module("alembic", *args, cwd=REPO, env=env, timeout=120)
+    return python("-m", "alembic", *args, cwd=REPO, env=env, timeout=120)
 
 
 def test_alembic_command_line_upgrades_and_downgrades_a_duckdb_file(tmp_path: Path) -> None:

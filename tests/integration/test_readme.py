@@ -7,11 +7,12 @@ user's notebook.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+import pytest
+
+from tests.helpers import python
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 DEFAULT_URL = "duckdb:///sparkify.duckdb"
@@ -27,19 +28,11 @@ def test_the_readme_has_python_blocks_that_use_the_default_database() -> None:
     assert all(DEFAULT_URL in block for block in blocks)
 
 
+@pytest.mark.slow
 def test_every_python_block_runs_as_written(db_url: str, tmp_path: Path) -> None:
-    environ = {k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"}
     for number, block in enumerate(python_blocks(), start=1):
         code = block if db_url.startswith("duckdb") else block.replace(DEFAULT_URL, db_url)
-        result = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=tmp_path,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = python("-c", code, cwd=tmp_path)
         assert result.returncode == 0, f"README block {number}:\n{block}\n{result.stderr}"
     if db_url.startswith("duckdb"):
         assert (tmp_path / "sparkify.duckdb").is_file()

@@ -1,8 +1,9 @@
-"""The SVG charts (sparkify_dw.report.svg, .charts), the HTML report and `sparkify-dw report`.
+"""The charts (sparkify_dw.report.charts) and the HTML report, on the sample in a warehouse.
 
 The report is written from the bundled sample loaded into DuckDB (and PostgreSQL when a server
 answers), parsed, checked for anything external, and rendered in headless Chromium when it is
-installed at /usr/bin/chromium.
+installed at /usr/bin/chromium. `sparkify-dw report`: tests/cli/test_report_command.py; the
+SVG drawing itself: tests/unit/test_svg.py.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ import os
 import re
 import struct
 import subprocess
-import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from sparkify_dw import charts as charts_address
 from sparkify_dw import make_engine, upgrade
 from sparkify_dw.analytics import QUERIES, NoWarehouseError, QueryError
 from sparkify_dw.config import SAMPLE_DIR
@@ -26,10 +25,8 @@ from sparkify_dw.loader import count_rows
 from sparkify_dw.models import TABLES
 from sparkify_dw.report import CHART_QUERIES, write_report
 from sparkify_dw.report.charts import CHARTS, chart
-from sparkify_dw.report.svg import bar_chart, hbar_chart, line_chart, nice_ticks
-from tests.helpers import load_dir, run_module
+from tests.helpers import SVG, load_dir, parse_svg, svg_texts, svgs
 
-SVG = "{http://www.w3.org/2000/svg}"
 CHROMIUM = Path("/usr/bin/chromium")
 CHART_IDS = [f"chart-{name}" for name, _ in CHART_QUERIES]
 
@@ -43,34 +40,12 @@ def _load_sample(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB file with the bundled sample loaded, shared by this module's tests."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('report') / 'sample.duckdb'}"
-    _load_sample(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def sample_report(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    engine = make_engine(sample_url)
+def sample_report(sample_warehouse: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    engine = make_engine(sample_warehouse)
     try:
         return write_report(engine, tmp_path_factory.mktemp("html") / "report.html")
     finally:
         engine.dispose()
-
-
-def _svgs(html: str) -> list[str]:
-    return re.findall(r"<svg\b.*?</svg>", html, flags=re.DOTALL)
-
-
-def _parse_svg(svg: str) -> ET.Element:
-    root = ET.fromstring(svg)  # raises on anything that is not well-formed XML
-    assert root.tag == f"{SVG}svg"
-    return root
-
-
-def _texts(root: ET.Element) -> list[str]:
-    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
 
 
 def _assert_self_contained(html: str) -> None:
@@ -82,89 +57,24 @@ def _assert_self_contained(html: str) -> None:
     assert "url(" not in lowered
 
 
-def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("error:")
-    for fragment in fragments:
-        assert fragment in result.stderr
-
-
 # --- Charts ------------------------------------------------------------------------------------
 
 
-def test_nice_ticks_start_at_zero_and_reach_a_round_number() -> None:
-    assert nice_ticks(45) == [0, 10, 20, 30, 40, 50]
-    assert nice_ticks(110) == [0, 25, 50, 75, 100, 125]
-    assert nice_ticks(1448)[-1] == 1500
-    assert nice_ticks(3) == [0, 1, 2, 3]
-    assert nice_ticks(0) == [0, 1]
-    assert nice_ticks(0.3, integer=False)[-1] >= 0.3
-
-
-def test_charts_escape_text_and_are_well_formed() -> None:
-    nasty = "Rock & Roll <live> \"quoted\" 'single'"
-    for svg in (
-        bar_chart([nasty, "b"], [3, 5], title=nasty, x_label="<x>", y_label="&y"),
-        hbar_chart([nasty, "b" * 200], [7, 2], title=nasty, x_label="plays"),
-        line_chart([1, 2, 3], [1, 4, 2], title=nasty, x_label="x & y"),
-    ):
-        root = _parse_svg(svg)
-        texts = _texts(root)
-        assert nasty in texts
-        assert "<live>" not in svg  # escaped, not markup
-        assert "<script" not in svg
-        assert "href" not in svg
-        assert root.get("viewBox", "").startswith("0 0 ")
-    long_label = hbar_chart(["b" * 200], [1], title="t")
-    assert "b" * 200 not in _texts(_parse_svg(long_label))  # shortened on the axis…
-    assert "b" * 200 in long_label  # … and whole in the tooltip
-
-
-def test_charts_scale_values_into_the_plot() -> None:
-    root = _parse_svg(bar_chart(["a", "b", "c"], [10, 20, 40], title="t", height=300))
-    bars = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
-    heights = [float(r.get("height", "nan")) for r in bars]
-    assert heights[0] == pytest.approx(heights[2] / 4)
-    assert heights[1] == pytest.approx(heights[2] / 2)
-    assert all(0 < float(r.get("y", "nan")) < 300 for r in bars)
-
-
-def test_charts_with_no_data_say_so() -> None:
-    for svg in (
-        bar_chart([], [], title="empty"),
-        hbar_chart([], [], title="empty"),
-        line_chart([], [], title="empty"),
-    ):
-        assert "no data" in _texts(_parse_svg(svg))
-    with pytest.raises(ValueError, match="labels"):
-        bar_chart(["a"], [1, 2], title="t")
-
-
-def test_charts_old_address_re_exports_the_same_functions() -> None:
-    # README imports from sparkify_dw.charts: it must stay the report's functions, not a copy.
-    assert charts_address.chart is chart
-    assert charts_address.CHARTS is CHARTS
-    for draw in (bar_chart, hbar_chart, line_chart, nice_ticks):
-        assert getattr(charts_address, draw.__name__) is draw
-
-
-def test_chart_draws_each_query_on_the_sample(sample_url: str) -> None:
-    engine = make_engine(sample_url)
+def test_chart_draws_each_query_on_the_sample(sample_warehouse: str) -> None:
+    engine = make_engine(sample_warehouse)
     try:
-        hour = _parse_svg(chart(engine, "plays-by-hour"))
+        hour = parse_svg(chart(engine, "plays-by-hour"))
         assert len([r for r in hour.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]) == 24
-        daily = _parse_svg(chart(engine, "daily-active-users", since="2018-11-10"))
+        daily = parse_svg(chart(engine, "daily-active-users", since="2018-11-10"))
         assert daily.find(f"{SVG}polyline") is not None
-        assert "Daily active users (since 2018-11-10)" in _texts(daily)
-        top = _parse_svg(chart(engine, "top-songs", limit=3))
-        assert "Top 3 songs" in _texts(top)
+        assert "Daily active users (since 2018-11-10)" in svg_texts(daily)
+        top = parse_svg(chart(engine, "top-songs", limit=3))
+        assert "Top 3 songs" in svg_texts(top)
         assert set(CHARTS) == set(QUERIES)  # a chart for every query, for notebooks
         for name in QUERIES:
-            _parse_svg(chart(engine, name))
-        assert "no data" in _texts(_parse_svg(chart(engine, "conversions")))  # none in the sample
-        agents = _texts(_parse_svg(chart(engine, "top-user-agents")))
+            parse_svg(chart(engine, name))
+        assert "no data" in svg_texts(parse_svg(chart(engine, "conversions")))  # none in the sample
+        agents = svg_texts(parse_svg(chart(engine, "top-user-agents")))
         assert any(" on " in text for text in agents)
         with pytest.raises(QueryError, match="No chart for 'nope'"):
             chart(engine, "nope")
@@ -175,12 +85,12 @@ def test_chart_draws_each_query_on_the_sample(sample_url: str) -> None:
 # --- The report --------------------------------------------------------------------------------
 
 
-def test_report_has_counts_checks_and_charts(sample_report: Path, sample_url: str) -> None:
+def test_report_has_counts_checks_and_charts(sample_report: Path, sample_warehouse: str) -> None:
     html = sample_report.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert "Sparkify warehouse report" in html
     assert re.search(r"Generated</dt><dd><time datetime=\"\d{4}-\d\d-\d\dT", html)
-    engine = make_engine(sample_url)
+    engine = make_engine(sample_warehouse)
     try:
         with engine.connect() as connection:
             counts = count_rows(connection, TABLES.all)
@@ -194,10 +104,10 @@ def test_report_has_counts_checks_and_charts(sample_report: Path, sample_url: st
     assert set(check_rows) == {"pass"}
     for name in ("star_tables_not_empty", "unique_plays", "load_errors_reviewed"):
         assert f'<td class="name">{name}<div' in html
-    svgs = _svgs(html)
-    assert len(svgs) >= 5
-    for svg in svgs:
-        _parse_svg(svg)
+    inline = svgs(html)
+    assert len(inline) >= 5
+    for svg in inline:
+        parse_svg(svg)
     for chart_id in CHART_IDS:
         assert f'id="{chart_id}"' in html
     _assert_self_contained(html)
@@ -213,8 +123,8 @@ def test_report_of_an_empty_warehouse_shows_failed_checks(tmp_path: Path) -> Non
         engine.dispose()
     assert '<tr class="check row-fail"><td class="name">star_tables_not_empty' in html
     assert html.count(">no data</text>") == len(CHART_QUERIES)
-    for svg in _svgs(html):
-        _parse_svg(svg)
+    for svg in svgs(html):
+        parse_svg(svg)
 
 
 def test_report_needs_a_warehouse(tmp_path: Path) -> None:
@@ -239,55 +149,9 @@ def test_report_on_postgresql_masks_the_password(postgres_url: str, tmp_path: Pa
         engine.dispose()
     assert "s3cret-pw" not in html
     assert "***" in html
-    assert len(_svgs(html)) >= 5
+    assert len(svgs(html)) >= 5
     assert '<tr class="check row-fail">' not in html
     _assert_self_contained(html)
-
-
-# --- The command -------------------------------------------------------------------------------
-
-
-def test_command_writes_the_report_and_says_where(sample_url: str, tmp_path: Path) -> None:
-    result = run_module(
-        "sparkify_dw", "report", "--db", sample_url, "--out", "r/out.html", cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    written = tmp_path / "r" / "out.html"
-    assert written.is_file()
-    assert "Wrote r/out.html" in result.stdout
-    assert sample_url.removeprefix("duckdb:///") in result.stdout
-    assert len(_svgs(written.read_text(encoding="utf-8"))) >= 5
-
-
-def test_command_errors_are_one_line(tmp_path: Path, sample_url: str) -> None:
-    missing = tmp_path / "missing.duckdb"
-    result = run_module("sparkify_dw", "report", "--db", f"duckdb:///{missing}", cwd=tmp_path)
-    _one_line_error(result, "no warehouse at", "sparkify-dw run")
-    assert not missing.exists()  # not created by looking
-    assert not (tmp_path / "report.html").exists()
-
-    bare = tmp_path / "bare.duckdb"
-    bare_engine = sa.create_engine(f"duckdb:///{bare}")
-    bare_engine.connect().close()  # a database without tables
-    bare_engine.dispose()
-    result = run_module("sparkify_dw", "report", "--db", f"duckdb:///{bare}", cwd=tmp_path)
-    _one_line_error(result, "no warehouse at", "sparkify-dw run")
-
-    (tmp_path / "a-folder").mkdir()
-    result = run_module(
-        "sparkify_dw", "report", "--db", sample_url, "--out", "a-folder", cwd=tmp_path
-    )
-    _one_line_error(result, "Cannot write the report to a-folder")
-
-    result = run_module(
-        "sparkify_dw",
-        "report",
-        "--db",
-        "postgresql+psycopg://someone:hunter2@127.0.0.1:1/nowhere",
-        cwd=tmp_path,
-    )
-    _one_line_error(result)
-    assert "hunter2" not in result.stderr
 
 
 # --- In a browser ------------------------------------------------------------------------------

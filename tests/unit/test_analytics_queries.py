@@ -1,105 +1,23 @@
-"""The analytics queries without a warehouse: Redshift SQL, filters, user agents, diffs."""
+"""The analytics queries without a warehouse: filters, diffs, expectations (their Redshift SQL:
+tests/sql/test_analytics_sql.py; user agents classified in SQL: tests/integration/)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-import sqlfluff
-from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.analytics import (
-    BROWSERS,
-    OPERATING_SYSTEMS,
     QUERIES,
     ExpectationsError,
     QueryError,
     Result,
-    classify,
     differences,
     get_query,
     parse_expectations,
 )
 from sparkify_dw.errors import SparkifyError
-
-REDSHIFT = RedshiftDialect_redshift_connector()
-ALL_FILTERS: dict[str, Any] = {
-    "since": "2018-11-02",
-    "until": dt.datetime(2018, 11, 20, 12),
-    "level": "paid",
-    "limit": 5,
-}
-
-
-@pytest.mark.parametrize("name", list(QUERIES))
-def test_each_query_compiles_for_redshift_and_parses_as_redshift_sql(name: str) -> None:
-    query = QUERIES[name]
-    filters = {k: v for k, v in ALL_FILTERS.items() if k in query.filters}
-    sql = str(
-        query.statement(**filters).compile(dialect=REDSHIFT, compile_kwargs={"literal_binds": True})
-    )
-    tree = sqlfluff.parse(f"{sql};", dialect="redshift")
-    assert "unparsable" not in json.dumps(tree), sql
-    assert "'2018-11-02 00:00:00'" in sql
-    if "level" in query.filters:
-        assert "songplays.level = 'paid'" in sql
-    if "limit" in query.filters:
-        assert sql.rstrip().endswith("LIMIT 5")
-
-
-@pytest.mark.parametrize(
-    ("agent", "browser", "os"),
-    [
-        (
-            '"Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) '
-            'Chrome/35.0.1916.153 Safari/537.36"',
-            "Chrome",
-            "Windows",
-        ),
-        (
-            '"Mozilla/5.0 (iPhone; CPU iPhone OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 '
-            '(KHTML, like Gecko) Version/7.0 Mobile/11D257 Safari/9537.53"',
-            "Safari",
-            "iOS",
-        ),
-        (
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.9; rv:31.0) Gecko/20100101 Firefox/31.0",
-            "Firefox",
-            "Mac OS X",
-        ),
-        (
-            '"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Ubuntu '
-            'Chromium/36.0.1985.125 Chrome/36.0.1985.125 Safari/537.36"',
-            "Chromium",
-            "Linux",
-        ),
-        (
-            "Mozilla/5.0 (Windows NT 6.3; WOW64; Trident/7.0; rv:11.0) like Gecko",
-            "Internet Explorer",
-            "Windows",
-        ),
-        (
-            "Mozilla/5.0 (Linux; Android 10) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/120.0 Mobile Safari/537.36 EdgA/120.0 Edg/120.0",
-            "Edge",
-            "Android",
-        ),
-        ("curl/8.0", "Other", "Other"),
-        (None, "Other", "Other"),
-    ],
-)
-def test_user_agents_are_classified_in_sql(agent: str | None, browser: str, os: str) -> None:
-    engine = sa.create_engine("duckdb:///:memory:")
-    value = sa.literal(agent, sa.String())
-    with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(classify(value, BROWSERS), classify(value, OPERATING_SYSTEMS))
-        ).one()
-    engine.dispose()
-    assert tuple(row) == (browser, os)
 
 
 @pytest.mark.parametrize(

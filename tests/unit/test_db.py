@@ -1,32 +1,12 @@
-"""make_engine's per-engine setup."""
+"""Which errors each engine retries (make_engine's DuckDB settings: tests/integration/)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from sparkify_dw.backends import backend_for
-from sparkify_dw.db import make_engine
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [("", "488.2 MiB"), ("?memory_limit=1GB", "953.6 MiB")],
-    ids=["default", "from-url"],
-)
-def test_duckdb_memory_is_capped_unless_the_url_says_otherwise(
-    tmp_path: Path, query: str, expected: str
-) -> None:
-    # DuckDB's own default (80 % of RAM) lets a load's memory grow with its input.
-    engine = make_engine(f"duckdb:///{tmp_path / 'w.duckdb'}{query}")
-    with engine.connect() as connection:
-        limit = connection.execute(text("SELECT current_setting('memory_limit')")).scalar_one()
-    engine.dispose()
-    assert limit == expected
 
 
 class _DriverError(Exception):

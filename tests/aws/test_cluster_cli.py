@@ -7,20 +7,17 @@ IAM has AWS's managed policies (AmazonS3ReadOnlyAccess) loaded; names are unique
 
 What moto cannot do, and so is not tested here: a cluster that takes minutes to become
 available (moto's are 'available' at once, so `--wait` returns after one look), Redshift's
-quota and node-type errors (tests/unit/test_cluster.py gives those answers with botocore's
+quota and node-type errors (tests/aws/test_cluster.py gives those answers with botocore's
 Stubber), and Redshift Serverless (moto has no redshift-serverless API).
 """
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import boto3
 import pytest
@@ -29,36 +26,17 @@ from typer.testing import CliRunner
 from sparkify_dw.cli import cluster as cluster_cli
 from sparkify_dw.cluster import PASSWORD_ENV, ClusterError
 from sparkify_dw.dwhcfg import read_config_file
-from tests.integration.conftest import ACCESS_KEY, REGION, SECRET_KEY, set_moto_auth
+from tests.aws.conftest import ACCESS_KEY, REGION, SECRET_KEY, set_moto_auth
+from tests.helpers import Run, sparkify
+
+pytestmark = pytest.mark.aws
 
 ACCOUNT = "210987654321"
 PASSWORD = "Sparkify#2018:pw%x"  # with characters a URL encodes, so an encoded leak shows too
 TOKEN = "FwoGZXIvYXdzSparkifyClusterTestToken/9d8c7b6a5f+ZZ=="
 CIDR = "203.0.113.0/24"
 S3_READ_ONLY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
-SECRETS = (PASSWORD, quote(PASSWORD, safe=""), SECRET_KEY, TOKEN)
-
-# `sparkify-dw` with the cluster commands mounted, as cli.py does once its
-# `_register_subcommands` calls `cluster_cli.register(app)` (which then changes nothing).
-MOUNT = """
-from sparkify_dw.cli import cluster as cluster_cli
-from sparkify_dw.cli import app, main
-cluster_cli.register(app)
-"""
-COMMAND = MOUNT + "main()\n"
-# The same with every record of every logger at DEBUG written to the file named first.
-LOGGED = (
-    """
-import logging, sys
-log_file = sys.argv.pop(1)
-handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
-handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-logging.getLogger().addHandler(handler)
-for name in ("", "botocore", "boto3", "urllib3"):
-    logging.getLogger(name).setLevel(logging.DEBUG)
-"""
-    + COMMAND
-)
+SECRETS = (PASSWORD, SECRET_KEY, TOKEN)  # Run.assert_never_shows also looks for encoded forms
 
 
 @pytest.fixture
@@ -69,14 +47,7 @@ def aws_env(s3_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # speed only: no AMIs needed
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     monkeypatch.delenv("SPARKIFY_DB_URL", raising=False)
-    _mount()
     return s3_env
-
-
-def _mount() -> None:
-    from sparkify_dw.cli import app
-
-    cluster_cli.register(app)
 
 
 def admin(endpoint: str, service: str) -> Any:
@@ -95,61 +66,17 @@ def names() -> tuple[str, str]:
     return f"sparkify-{suffix}", f"sparkify-role-{suffix}"
 
 
-def sparkify(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, program: str = COMMAND
-) -> subprocess.CompletedProcess[str]:
-    """`sparkify-dw args…` in a process of its own."""
-    environ = {k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"}
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-c", program, *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def in_process(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`sparkify-dw args…` through `main()` in this process: exit code, stdout, stderr."""
-    from sparkify_dw.cli import main
-
-    argv = sys.argv
-    sys.argv = ["sparkify-dw", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    finally:
-        sys.argv = argv
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def no_secrets(*texts: str) -> None:
-    for text in texts:
-        for secret in SECRETS:
-            assert secret not in text
-
-
-def one_line_error(code: int, out: str, err: str, *fragments: str) -> str:
-    assert code == 1, out + err
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    no_secrets(out, err)
-    return lines[0]
+def one_line_error(run: Run, *fragments: str) -> str:
+    """The command's one `error:` line, alone on stderr, holding each fragment; no secret."""
+    line = run.error_line(*fragments, alone=True)
+    run.assert_never_shows(*SECRETS)
+    return line
 
 
 # The whole path ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_create_again_status_and_delete_as_a_user_runs_them(aws_env: str, tmp_path: Path) -> None:
     identifier, role = names()
     create = ("cluster", "create", "--identifier", identifier, "--role-name", role)
@@ -157,7 +84,6 @@ def test_create_again_status_and_delete_as_a_user_runs_them(aws_env: str, tmp_pa
     assert made.returncode == 0, made.stderr
     assert f"Waiting for cluster {identifier} to be available" in made.stderr
     assert f"Cluster {identifier} is available at {identifier}." in made.stdout
-    outputs = [made.stdout, made.stderr]
 
     redshift, iam, ec2 = (admin(aws_env, s) for s in ("redshift", "iam", "ec2"))
     (cluster,) = redshift.describe_clusters(ClusterIdentifier=identifier)["Clusters"]
@@ -188,7 +114,6 @@ def test_create_again_status_and_delete_as_a_user_runs_them(aws_env: str, tmp_pa
     assert config.read_text() == text
     assert len(redshift.describe_clusters(ClusterIdentifier=identifier)["Clusters"]) == 1
     assert _open_to(ec2, group_id) == [("tcp", 5439, 5439, CIDR)]
-    outputs += [again.stdout, again.stderr]
 
     status = sparkify("cluster", "status", "--identifier", identifier, cwd=tmp_path)
     assert status.returncode == 0, status.stderr
@@ -198,10 +123,9 @@ def test_create_again_status_and_delete_as_a_user_runs_them(aws_env: str, tmp_pa
     assert "nodes      4 x dc2.large (multi-node)" in lines
     assert f"IAM role   {role_arn}" in lines
     assert any(line.startswith(f"ingress    {group_id}: tcp 5439 from {CIDR}") for line in lines)
-    outputs += [status.stdout, status.stderr]
 
     refused = sparkify("cluster", "delete", "--identifier", identifier, cwd=tmp_path)
-    one_line_error(refused.returncode, refused.stdout, refused.stderr, "without --yes")
+    one_line_error(refused, "without --yes")
     assert len(redshift.describe_clusters(ClusterIdentifier=identifier)["Clusters"]) == 1
 
     delete = ("cluster", "delete", "--identifier", identifier, "--role-name", role, "--yes")
@@ -212,12 +136,12 @@ def test_create_again_status_and_delete_as_a_user_runs_them(aws_env: str, tmp_pa
     ]
     assert role not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
     assert group_id not in [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]]
-    outputs += [deleted.stdout, deleted.stderr]
 
     twice = sparkify(*delete, cwd=tmp_path)
     assert twice.returncode == 0, twice.stderr
     assert f"Nothing to delete: no cluster {identifier}" in twice.stdout
-    no_secrets(*outputs, twice.stdout, twice.stderr)
+    for run in (made, again, status, deleted, twice):
+        run.assert_never_shows(*SECRETS)
 
 
 def _open_to(ec2: Any, group_id: str) -> list[tuple[str, int, int, str]]:
@@ -231,9 +155,7 @@ def _open_to(ec2: Any, group_id: str) -> list[tuple[str, int, int, str]]:
 
 def test_no_secret_in_the_output_or_the_debug_log(aws_env: str, tmp_path: Path) -> None:
     identifier, role = names()
-    log = tmp_path / "debug.log"
     made = sparkify(
-        str(log),
         "cluster",
         "create",
         "--identifier",
@@ -245,14 +167,12 @@ def test_no_secret_in_the_output_or_the_debug_log(aws_env: str, tmp_path: Path) 
         "--save-password",
         cwd=tmp_path,
         env={"AWS_SESSION_TOKEN": TOKEN},
-        program=LOGGED,
+        debug_log=tmp_path / "debug.log",
     )
     assert made.returncode == 0, made.stderr
-    logged = log.read_text()
-    assert "CreateCluster" in logged  # DEBUG was on, with the request's parameters
-    assert "MasterUserPassword" in logged
-    assert "X-Amz-Security-Token" in logged or "x-amz-security-token" in logged
-    no_secrets(made.stdout, made.stderr, logged)
+    made.assert_logged("CreateCluster", "MasterUserPassword")  # DEBUG, the request's parameters
+    assert "X-Amz-Security-Token" in made.log or "x-amz-security-token" in made.log
+    made.assert_never_shows(*SECRETS)
 
     config = tmp_path / "dwh.cfg"  # asked for: the password is in the file, for its owner only
     assert f"DB_PASSWORD={PASSWORD}\n" in config.read_text()
@@ -284,7 +204,7 @@ def test_a_prompted_password_and_a_single_node_ra3_cluster(
     )
     assert result.exit_code == 0, result.output
     assert "Master password for the database user" in result.output
-    no_secrets(result.output)
+    Run(result.exit_code, result.output, "").assert_never_shows(*SECRETS)
 
     status = CliRunner().invoke(cluster_cli.cluster_app, ["status", "--identifier", identifier])
     assert "nodes      1 x ra3.xlplus (single-node)" in status.output.splitlines()
@@ -311,7 +231,7 @@ def test_mistakes_are_one_line_before_any_aws_call(
     args: tuple[str, ...],
     env: dict[str, str],
     fragments: tuple[str, ...],
-    capsys: pytest.CaptureFixture[str],
+    cli: Callable[..., Run],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name, value in env.items():
@@ -319,16 +239,12 @@ def test_mistakes_are_one_line_before_any_aws_call(
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing answers there
     identifier, _ = names()
     cidr = () if "--cidr" in args else ("--cidr", CIDR)
-    code, out, err = in_process(
-        "cluster", "create", "--identifier", identifier, *cidr, *args, capsys=capsys
-    )
-    one_line_error(code, out, err, *fragments)
-    assert "Spark ify2018" not in out + err
+    run = cli("cluster", "create", "--identifier", identifier, *cidr, *args)
+    one_line_error(run, *fragments)
+    assert "Spark ify2018" not in run.stdout + run.stderr
 
 
-def test_an_identifier_taken_by_another_cluster(
-    aws_env: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_identifier_taken_by_another_cluster(aws_env: str, cli: Callable[..., Run]) -> None:
     identifier, role = names()
     admin(aws_env, "redshift").create_cluster(
         ClusterIdentifier=identifier,
@@ -339,14 +255,9 @@ def test_an_identifier_taken_by_another_cluster(
         MasterUserPassword="Someone3lse",
         Encrypted=True,
     )
-    code, out, err = in_process(
-        "cluster", "create", "--identifier", identifier, "--role-name", role, "--cidr", CIDR,
-        capsys=capsys,
-    )  # fmt: skip
+    run = cli("cluster", "create", "--identifier", identifier, "--role-name", role, "--cidr", CIDR)
     one_line_error(
-        code,
-        out,
-        err,
+        run,
         f"Cluster '{identifier}' already exists in {REGION} and is not the one asked for",
         "node type ra3.4xlarge (not dc2.large)",
         "2 nodes (not 4)",
@@ -356,17 +267,14 @@ def test_an_identifier_taken_by_another_cluster(
 
 
 def test_status_and_delete_of_a_cluster_that_does_not_exist(
-    aws_env: str, capsys: pytest.CaptureFixture[str]
+    aws_env: str, cli: Callable[..., Run]
 ) -> None:
     identifier, role = names()
-    code, out, err = in_process("cluster", "status", "--identifier", identifier, capsys=capsys)
-    one_line_error(code, out, err, f"No Redshift cluster '{identifier}' in {REGION}")
-    code, out, err = in_process(
-        "cluster", "delete", "--identifier", identifier, "--role-name", role, "--yes",
-        capsys=capsys,
-    )  # fmt: skip
-    assert code == 0, err
-    assert f"Nothing to delete: no cluster {identifier}" in out
+    status = cli("cluster", "status", "--identifier", identifier)
+    one_line_error(status, f"No Redshift cluster '{identifier}' in {REGION}")
+    deleted = cli("cluster", "delete", "--identifier", identifier, "--role-name", role, "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert f"Nothing to delete: no cluster {identifier}" in deleted.stdout
 
 
 @pytest.mark.parametrize(
@@ -383,19 +291,18 @@ def test_no_credentials_or_no_region(
     aws_env: str,
     unset: tuple[str, ...],
     fragments: tuple[str, ...],
-    capsys: pytest.CaptureFixture[str],
+    cli: Callable[..., Run],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in unset:
         monkeypatch.delenv(name)
     identifier, _ = names()
     for command in (("create", "--cidr", CIDR), ("status",), ("delete", "--yes")):
-        code, out, err = in_process("cluster", *command, "--identifier", identifier, capsys=capsys)
-        one_line_error(code, out, err, *fragments)
+        one_line_error(cli("cluster", *command, "--identifier", identifier), *fragments)
 
 
 def test_access_denied(
-    aws_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    aws_env: str, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto's server checks IAM policies once asked to (reset-auth): a user who may only look."""
     iam = admin(aws_env, "iam")
@@ -416,16 +323,14 @@ def test_access_denied(
     create = ("cluster", "create", "--identifier", identifier, "--role-name", role)
     set_moto_auth(aws_env, enabled=True)
     try:
-        code, out, err = in_process(*create, "--cidr", CIDR, capsys=capsys)
+        denied = cli(*create, "--cidr", CIDR)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-key")
-        refused = in_process(*create, "--cidr", CIDR, capsys=capsys)
+        refused = cli(*create, "--cidr", CIDR)
     finally:
         set_moto_auth(aws_env, enabled=False)
-    one_line_error(*refused, "AWS refused the credentials (SignatureDoesNotMatch)")
+    one_line_error(refused, "AWS refused the credentials (SignatureDoesNotMatch)")
     line = one_line_error(
-        code,
-        out,
-        err,
+        denied,
         f"Access denied: the AWS credentials in use may not create IAM role {role}",
         "iam:CreateRole",
     )
@@ -433,16 +338,16 @@ def test_access_denied(
 
 
 def test_ctrl_c_says_what_goes_on(
-    aws_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    aws_env: str, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cluster_cli, "create_cluster", interrupted)
-    code, _, err = in_process("cluster", "create", "--cidr", CIDR, capsys=capsys)
-    assert code == 130
-    assert "interrupted: cluster sparkify goes on being created if it was asked for" in err
-    assert "rolled back" not in err
+    run = cli("cluster", "create", "--cidr", CIDR)
+    assert run.returncode == 130
+    assert "interrupted: cluster sparkify goes on being created if it was asked for" in run.stderr
+    assert "rolled back" not in run.stderr
 
 
 def test_an_abandoned_password_prompt_is_one_line_and_no_aws_call(

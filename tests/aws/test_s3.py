@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +20,11 @@ from sqlalchemy.engine import Connection
 from sparkify_dw import CopyOptions, StagingEvent, copy_into, load, sources
 from sparkify_dw.errors import SourceError
 from sparkify_dw.sources import SourceObject, list_objects, read_objects, read_text
-from tests.integration.conftest import ACCESS_KEY, REGION, SECRET_KEY, Bucket, set_moto_auth
+from tests.aws.conftest import ACCESS_KEY, REGION, SECRET_KEY, Bucket, set_moto_auth
+from tests.helpers import closed_port
 from tests.oracle import actual_tables, expected_tables
+
+pytestmark = pytest.mark.aws
 
 # Which objects ---------------------------------------------------------------------------
 
@@ -165,10 +167,11 @@ def test_gzip_objects_copy_as_their_plain_files_do(
     for day in days:
         s3.put(f"gz/{day.name}.gz", gzip.compress(day.read_bytes()))
     jsonpaths = s3.put("paths.json", (sample_dir / "log_json_path.json").read_bytes())
-    table = StagingEvent.__table__
-    assert isinstance(table, sa.Table)
     result = copy_into(
-        connection, table, s3.url("gz/"), CopyOptions(jsonpaths=jsonpaths, compression="gzip")
+        connection,
+        StagingEvent.__table__,  # type: ignore[arg-type]
+        s3.url("gz/"),
+        CopyOptions(jsonpaths=jsonpaths, compression="gzip"),
     )
     lines = sum(1 for d in days for line in d.read_text().splitlines() if line.strip())
     assert (result.rows, result.rejects) == (lines, ())
@@ -258,16 +261,10 @@ def test_a_key_gone_between_listing_and_reading_is_a_clear_error(s3: Bucket) -> 
 # Errors ----------------------------------------------------------------------------------
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_an_unreachable_endpoint_fails_fast_and_clearly(
     s3_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    endpoint = f"http://127.0.0.1:{closed_port()}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     sources.reset_s3_client()
     start = time.monotonic()
@@ -417,6 +414,7 @@ def test_the_sample_loads_from_s3_as_from_disk(
     _loads_from_s3_as_from_disk(engine, sample_bucket, sample_dir)
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_the_reference_data_loads_from_s3_as_from_disk(
     engine: Engine, reference_bucket: Bucket, reference_dir: Path, s3_env: str

@@ -1,4 +1,4 @@
-"""S3 for the integration tests: moto's real server on 127.0.0.1, and a fresh bucket per test.
+"""AWS for the tests of tests/aws: moto's real server on 127.0.0.1, and a fresh bucket per test.
 
 Each xdist worker starts its own server (session scope). A test that asks for `s3` gets an
 environment that boto3 resolves to that server (AWS_ENDPOINT_URL, dummy keys, us-west-2) and
@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Final
 
 import boto3
 import pytest
-from sqlalchemy import Engine
-from sqlalchemy.engine import Connection
 
 from sparkify_dw import sources
 
@@ -193,14 +191,3 @@ def set_moto_auth(endpoint: str, enabled: bool) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.load(response)["status"] == "ok"
-
-
-@pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    """A connection to a database migrated to the latest schema."""
-    from sparkify_dw import upgrade
-
-    with engine.begin() as conn:
-        upgrade(conn)
-    with engine.connect() as conn:
-        yield conn

@@ -1,32 +1,18 @@
-"""The `sparkify-dw` command as a user runs it: real processes, real files."""
+"""`sparkify-dw run`, `generate`, `--version` and `--help` as a user runs them: real processes,
+real files; the user mistakes through `main()` in this process (the `cli` fixture)."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import run_module
+from tests.helpers import Run, sparkify
 from tests.oracle import actual_tables, expected_tables
-
-
-def sparkify(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return run_module("sparkify_dw", *args, cwd=cwd, env=env)
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr.replace("\n", " ")
 
 
 def test_run_with_the_defaults_loads_the_sample_into_sparkify_duckdb(
@@ -77,7 +63,7 @@ def test_a_config_file_sets_the_locations_and_flags_win(tmp_path: Path, sample_d
         f"LOG_JSONPATH='{sample_dir / 'log_json_path.json'}'\n"
     )
     failed = sparkify("run", "--config", str(config), cwd=tmp_path)
-    _one_line_error(failed, "nowhere")
+    failed.error_line("nowhere")
     result = sparkify(
         "run", "--config", str(config), "--log-data", str(sample_dir / "log_data"), cwd=tmp_path
     )
@@ -87,31 +73,32 @@ def test_a_config_file_sets_the_locations_and_flags_win(tmp_path: Path, sample_d
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["--song-data", "/no/such/folder"], ["No such file or folder: /no/such/folder"]),
-        (["--config", "missing.cfg"], ["Config file not found"]),
-        (["--db", "not-a-url"], ["Not a database URL"]),
-        (["--db", "mysql://u@h/db"], ["Unsupported database 'mysql'"]),
+        (["run", "--song-data", "/no/such/folder"], ["No such file or folder: /no/such/folder"]),
+        (["run", "--config", "missing.cfg"], ["Config file not found"]),
+        (["run", "--db", "not-a-url"], ["Not a database URL"]),
+        (["run", "--db", "mysql://u@h/db"], ["Unsupported database 'mysql'"]),
         (
-            ["--db", "duckdb:////no/such/dir/x.duckdb"],
+            ["run", "--db", "duckdb:////no/such/dir/x.duckdb"],
             ["Folder for the DuckDB file does not exist"],
         ),
         (
-            ["--db", "postgresql+psycopg://postgres:hunter2@127.0.0.1:9/x"],
+            ["run", "--db", "postgresql+psycopg://postgres:hunter2@127.0.0.1:9/x"],
             ["Cannot connect to postgresql+psycopg://postgres:***@127.0.0.1:9/x"],
         ),
-        (["--max-error", "-1"], ["MAXERROR must be a whole number from 0 to 100,000"]),
-        (["--max-error", "100001"], ["MAXERROR must be a whole number from 0 to 100,000"]),
+        (["run", "--max-error", "-1"], ["MAXERROR must be a whole number from 0 to 100,000"]),
+        (["run", "--max-error", "100001"], ["MAXERROR must be a whole number from 0 to 100,000"]),
         (
-            ["--db", "redshift+redshift_connector://awsuser:hunter2@127.0.0.1:9/dev"],
+            ["run", "--db", "redshift+redshift_connector://awsuser:hunter2@127.0.0.1:9/dev"],
             ["Cannot connect to redshift+redshift_connector://awsuser:***@127.0.0.1:9/dev"],
         ),
+        (["generate", "--out", "gen", "--songs", "0"], []),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_1(
-    tmp_path: Path, args: list[str], fragments: list[str]
+    cli: Callable[..., Run], args: list[str], fragments: list[str]
 ) -> None:
-    result = sparkify("run", *args, cwd=tmp_path)
-    _one_line_error(result, *fragments)
+    result = cli(*args)
+    result.error_line(*fragments)
     assert "hunter2" not in result.stdout + result.stderr
 
 
@@ -124,7 +111,7 @@ def test_bad_records_fail_the_run_and_a_max_error_lets_it_through(
     (logs / source.name).write_bytes(source.read_bytes() + b"{broken\n")
     db = f"duckdb:///{tmp_path / 'x.duckdb'}"
     failed = sparkify("run", "--db", db, "--log-data", str(logs), cwd=tmp_path)
-    _one_line_error(failed, "1 bad record(s), more than MAXERROR 0", source.name)
+    failed.error_line("1 bad record(s), more than MAXERROR 0", source.name)
     allowed = sparkify("run", "--db", db, "--log-data", str(logs), "--max-error", "1", cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
     assert "1 rejected" in allowed.stdout
@@ -160,7 +147,7 @@ def test_gzipped_files_listed_in_manifests_load_like_the_plain_files(
     plain = sparkify(
         "run", "--db", f"duckdb:///{tmp_path / 'p.duckdb'}", *args, "--manifest", cwd=tmp_path
     )
-    _one_line_error(plain, "bad record(s)")
+    plain.error_line("bad record(s)")
     wrong = sparkify("run", *args, "--manifest", "--compression", "zip", cwd=tmp_path)
     assert wrong.returncode == 2  # the CLI framework's usage error
     assert "zip" in wrong.stderr
@@ -191,9 +178,6 @@ def test_generate_writes_the_source_layout(tmp_path: Path) -> None:
     assert len(list((tmp_path / "gen/song_data").rglob("*.json"))) == 30
     assert (tmp_path / "gen/log_json_path.json").is_file()
     assert "30 song files" in result.stdout
-
-    bad = sparkify("generate", "--out", str(tmp_path / "gen2"), "--songs", "0", cwd=tmp_path)
-    _one_line_error(bad)
 
 
 def test_version_and_help(tmp_path: Path) -> None:

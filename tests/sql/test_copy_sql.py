@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import sqlfluff
+from sqlalchemy_redshift.commands import CopyCommand
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.copy import CopyOptions
 from sparkify_dw.copy.redshift import copy_command, copy_sql
 from sparkify_dw.errors import LoadError
 from sparkify_dw.models import StagingEvent, StagingSong
+from tests.helpers import parse_redshift, secret_forms
 
 DIALECT = RedshiftDialect_redshift_connector()
 ROLE = "arn:aws:iam::123456789012:role/myRedshiftRole"
@@ -22,11 +21,6 @@ def _sql(table: object, location: str, **options: object) -> str:
     return " ".join(copy_sql(command, DIALECT).split())
 
 
-def _parses_as_redshift(sql: str) -> None:
-    tree = sqlfluff.parse(f"{sql};", dialect="redshift")
-    assert "unparsable" not in json.dumps(tree), sql
-
-
 def test_copy_of_the_songs_uses_json_auto() -> None:
     sql = _sql(StagingSong.__table__, "s3://udacity-dend/song_data", region="us-west-2")
     assert sql == (
@@ -34,7 +28,7 @@ def test_copy_of_the_songs_uses_json_auto() -> None:
         f"WITH CREDENTIALS AS 'aws_iam_role={ROLE}' FORMAT AS JSON AS 'auto' "
         "COMPUPDATE OFF MAXERROR AS 0 STATUPDATE ON REGION 'us-west-2'"
     )
-    _parses_as_redshift(sql)
+    parse_redshift(sql)
 
 
 def test_copy_of_the_events_maps_them_through_the_jsonpaths_file() -> None:
@@ -52,7 +46,7 @@ def test_copy_of_the_events_maps_them_through_the_jsonpaths_file() -> None:
     assert "FORMAT AS JSON AS 's3://udacity-dend/log_json_path.json'" in sql
     for option in ("MAXERROR AS 10", "TRUNCATECOLUMNS", "BLANKSASNULL", "EMPTYASNULL", "GZIP"):
         assert option in sql
-    _parses_as_redshift(sql)
+    parse_redshift(sql)
 
 
 def test_max_error_is_redshifts_zero_by_default_not_sqlalchemy_redshifts_100000() -> None:
@@ -60,8 +54,6 @@ def test_max_error_is_redshifts_zero_by_default_not_sqlalchemy_redshifts_100000(
 
 
 def test_secrets_are_masked_in_the_text_shown_to_people() -> None:
-    from sqlalchemy_redshift.commands import CopyCommand
-
     command = CopyCommand(
         StagingSong.__table__,
         "s3://b/song_data",
@@ -116,4 +108,52 @@ def test_rejects_are_read_from_the_system_view_of_the_deployment(
         )
         assert f"FROM {view}" in sql
         assert reads in sql
-        _parses_as_redshift(sql)
+        parse_redshift(sql)
+
+
+# No secret in the COPY --------------------------------------------------------------------
+
+# Distinctive, and with characters a URL must encode, so that an encoded leak shows too.
+AWS_SECRET = "SparkifyLeakTestSecret/7b3e9d1c5a+0f2e4d6"  # 40 characters, like a real one
+AWS_TOKEN = "FwoGZXIvYXdzSparkifyLeakTestToken/9d8c7b6a5f4e3d2c1b0a+ZZ=="
+
+
+def test_the_copy_sent_to_redshift_carries_no_aws_key_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The library's COPY authorizes with the IAM role only: the text it sends (and that
+    SQLAlchemy's echo logs) holds no key, whatever boto3 has in its environment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASPARKIFYLEAKTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", AWS_TOKEN)
+    for table, options in (
+        (StagingSong.__table__, CopyOptions(iam_role_arn=ROLE, region="us-west-2")),
+        (StagingEvent.__table__, CopyOptions(iam_role_arn=ROLE, jsonpaths="s3://b/paths.json")),
+    ):
+        command = copy_command(table, "s3://b/data", options)  # type: ignore[arg-type]
+        sent = copy_sql(command, DIALECT, mask=False)
+        assert f"CREDENTIALS AS 'aws_iam_role={ROLE}'" in sent
+        for secret in ("AKIASPARKIFYLEAKTEST", AWS_SECRET, AWS_TOKEN):
+            assert secret not in sent
+        assert copy_sql(command, DIALECT) == sent  # nothing there to mask
+
+
+@pytest.mark.parametrize("token", [None, AWS_TOKEN])
+def test_copy_sql_masks_key_credentials_in_the_text_shown(token: str | None) -> None:
+    """A COPY built with keys (sqlalchemy-redshift allows it; the library does not) shows
+    neither the secret key nor the token; the access key id, an identifier, stays."""
+    command = CopyCommand(
+        StagingSong.__table__,
+        "s3://b/song_data",
+        access_key_id="AKIASPARKIFYLEAKTEST",
+        secret_access_key=AWS_SECRET,
+        session_token=token,
+    )
+    sent = copy_sql(command, DIALECT, mask=False)
+    assert AWS_SECRET in sent  # the secret is in the statement itself…
+    shown = " ".join(copy_sql(command, DIALECT).split())
+    for secret in (AWS_SECRET, AWS_TOKEN):  # …and never in what is shown
+        for form in secret_forms(secret):
+            assert form not in shown
+    expected = "aws_access_key_id=AKIASPARKIFYLEAKTEST;aws_secret_access_key=***"
+    assert f"CREDENTIALS AS '{expected}{';token=***' if token else ''}'" in shown
