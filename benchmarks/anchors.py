@@ -102,6 +102,7 @@ SONG_COLUMNS = (
 )
 # The PostgreSQL spelling of those types, for casting jsonb text
 PG_TYPES = {"VARCHAR": "text", "INTEGER": "integer", "DOUBLE": "float8", "BIGINT": "bigint"}
+ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception)\b")  # a traceback's last line, or `run`'s
 STEP_ROW = re.compile(r"^│\s*(\S[^│]*?)\s*│\s*([0-9.]+)\s*│\s*$")  # the run's step table
 RESULTS_TITLE = "Anchors"
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None  # GNU time: see measured
@@ -378,6 +379,14 @@ def project_steps(stdout: str) -> dict[str, float]:
     return steps
 
 
+def error_line(text: str) -> str:
+    """The line that names the failure: the last `SomeError: …` line, else the last line
+    (DuckDB's messages end with advice and a link, not the error)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    named = [line for line in lines if ERROR_LINE.match(line)]
+    return (named or lines or ["no output"])[-1]
+
+
 def run_variant(
     variant: str, number: int, data: stage.DataSet, args: argparse.Namespace
 ) -> tuple[Run, Target | None, Callable[[], None]]:
@@ -410,8 +419,7 @@ def run_variant(
     code, out, err = usage.code, usage.stdout, usage.stderr
     run = Run(variant, number, code == 0, usage.wall, usage.cpu, usage.rss, load)
     if code != 0:
-        tail = (err.strip().splitlines() or out.strip().splitlines() or ["no output"])[-1]
-        run.error = f"exit code {code}: {tail}"
+        run.error = f"exit code {code}: {error_line(err or out)}"
         sys.stderr.write(err[-4000:])
         return run, target, stack.close
     if kind == "project":
