@@ -1,7 +1,8 @@
 """Anchors: the project's whole `sparkify-dw run` against hand-written SQL builds of its tables.
 
-Four variants, each run in a fresh subprocess whose wall time and peak RSS (`os.wait4`'s
-`ru_maxrss`, the child's own) are measured, on data written by `sparkify_dw.datagen.generate`:
+Four variants, each run in a fresh subprocess whose wall time, CPU and peak RSS are measured
+(the last two by GNU time around it, see `measured`), on data written by
+`sparkify_dw.datagen.generate`:
 
 - `duckdb-project`: `python -m sparkify_dw run --db duckdb:///<new file> …`, the real command:
   it migrates, stages (the COPY emulation), merges the star tables and runs the checks;
