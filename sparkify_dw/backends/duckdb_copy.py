@@ -28,7 +28,7 @@ from sparkify_dw.copy.options import CopyOptions
 from sparkify_dw.sources import SourceObject
 
 # One batch of lines handed to DuckDB at a time: bounds the memory of a load whatever its size.
-BATCH_BYTES = 32 * 1024 * 1024
+BATCH_BYTES = 8 * 1024 * 1024
 # Larger files (and compressed ones) take the streaming emulation: a file is held whole here.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
