@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, Double, Float, Integer, SmallInteger, String,
 from sqlalchemy.engine import Connection
 
 from sparkify_dw.copy.jsonpaths import Path as JsonPath
+from sparkify_dw.copy.jsonpaths import plain_keys
 from sparkify_dw.copy.jsonread import MAX_RECORD_BYTES
 from sparkify_dw.copy.options import CopyOptions
 from sparkify_dw.sources import SourceObject
@@ -115,11 +116,8 @@ class DuckDBFastCopy:
             or options.compression
         ):
             return None
-        if paths is None:
-            keys = [c.name for c in table.columns]
-        elif all(len(p) == 1 and isinstance(p[0], str) for p in paths):
-            keys = [str(p[0]) for p in paths]
-        else:
+        keys = [c.name for c in table.columns] if paths is None else plain_keys(paths)
+        if keys is None:
             return None
         columns = []
         for number, column in enumerate(table.columns, start=1):

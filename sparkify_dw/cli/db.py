@@ -9,12 +9,15 @@ Mounted on the main command by `register(app)`; mistakes are one line (sparkify_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sparkify_dw.cli.consoles import out
 from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
+
+if TYPE_CHECKING:
+    from sparkify_dw.migrate import Migrated
 
 db_app = typer.Typer(
     help="The warehouse's schema: Alembic migrations, from the installed package.",
@@ -105,10 +108,7 @@ def alembic_ini() -> None:
     print(migrate.alembic_ini())
 
 
-def _say(done: object, verb: str) -> None:
-    from sparkify_dw.migrate import Migrated
-
-    assert isinstance(done, Migrated)
+def _say(done: Migrated, verb: str) -> None:
     before = done.before or "base"
     after = done.after or "base"
     if done.changed:

@@ -28,7 +28,7 @@ from sparkify_dw.copy.convert import (
     column_specs,
     raw_text,
 )
-from sparkify_dw.copy.jsonpaths import Path, evaluate, parse_jsonpaths
+from sparkify_dw.copy.jsonpaths import Path, evaluate, parse_jsonpaths, plain_keys
 from sparkify_dw.copy.jsonread import MAX_RECORD_BYTES, BadRecord, iter_records
 from sparkify_dw.copy.options import (
     Compression,
@@ -197,9 +197,7 @@ class _Loader:
         self.table, self.specs, self.paths, self.options = table, specs, paths, options
         self.writer, self.connection, self.batch_rows = writer, connection, batch_rows
         self.batch: list[Row] = []
-        self.keys: list[str] | None = None
-        if paths is not None and all(len(p) == 1 and isinstance(p[0], str) for p in paths):
-            self.keys = [str(p[0]) for p in paths]
+        self.keys = plain_keys(paths) if paths is not None else None
         self.files: list[FileStats] = []
         self.rejects: list[Reject] = []
 

@@ -24,6 +24,14 @@ _STEP = re.compile(
 )
 
 
+def plain_keys(paths: list[Path]) -> list[str] | None:
+    """The top-level key of each path when every one is a plain `$['key']`, else None: such
+    paths are dict lookups (and, on DuckDB, plain JSON paths)."""
+    if all(len(p) == 1 and isinstance(p[0], str) for p in paths):
+        return [str(p[0]) for p in paths]
+    return None
+
+
 def parse_path(expression: str) -> Path:
     """Parse one expression; ValueError when it is not a path Redshift accepts."""
     text = expression.strip()
