@@ -28,7 +28,7 @@ import os
 import stat
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,7 +125,7 @@ def read_objects(
     *,
     max_workers: int = 8,
     max_prefetch_bytes: int = PREFETCH_BYTES,
-) -> Iterator[tuple[SourceObject, BinaryIO]]:
+) -> Generator[tuple[SourceObject, BinaryIO], None, None]:
     """Each object with its content, in the input order, read ahead on `max_workers` threads.
 
     Objects up to SMALL_OBJECT_BYTES are read ahead into memory while what is held stays within

@@ -1,45 +1,68 @@
-"""DuckDB's fast COPY path: whole files parsed and converted by DuckDB, in bulk.
+"""DuckDB's fast COPY path: DuckDB reads, parses and converts the files itself, in bulk.
 
-Python splits each file into lines and hands a batch of them to DuckDB as one Arrow table; one
-SQL statement parses every line as JSON, extracts the columns (the JSONPaths, or the column
-names for JSON 'auto'), converts them as Redshift would, and marks each line `ok` when every
-value converts exactly as the record-by-record emulation would convert it. The rows of files
-whose lines are all `ok` go into the staging table in one INSERT … SELECT. A file with any line
-that is not — a broken or multi-line record, a number loaded into text, a value out of range, a
-missing NOT NULL value, invalid UTF-8 — is handed back whole to the faithful emulation
-(copy/emulation.py), which reports its rejects with their exact file, line, column and code. So
-the cost of the faithful path is paid only by the files that need it.
+Local uncompressed files are read by DuckDB straight from their paths; objects from S3,
+compressed ones and small files are spooled by Python (decompressed) into temporary files,
+many small objects to one file, since DuckDB opens 20,000 tiny files slowly. One statement per
+batch parses every line once (`read_json_objects` then one `json_extract` of all the columns'
+keys), converts the values as Redshift would, and says of each file whether every line is
+`ok`, that is, converts exactly as the record-by-record emulation (copy/emulation.py) converts
+it; a second statement inserts the rows of the files that are. A file with any line that is
+not (a broken, pretty-printed or too long record, a number loaded into text, a value out of
+range, a missing NOT NULL value, invalid UTF-8, NaN, a trailing comma...) is handed back to
+the emulation, which reports its rejects with their exact file, line, column and code. A
+spool of several objects that is not all `ok` is split in halves until the objects to hand
+back are found, so the cost of the faithful path is paid by the files that need it.
 
 The checks are conservative on purpose: a line is `ok` only where the SQL conversion is known
-to equal the emulation's (tests/integration compares the two on the same files).
+to equal the emulation's (tests/integration/test_fast_copy.py loads hostile lines both ways).
 """
 
 from __future__ import annotations
 
+import bz2
+import contextlib
+import gzip
+import os
+import re
+import shutil
+import tempfile
+import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import BigInteger, Double, Float, Integer, SmallInteger, String, Table
+from sqlalchemy import Double, Float, Integer, SmallInteger, String, Table
+from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import Connection
 
 from sparkify_dw.copy.jsonpaths import Path as JsonPath
 from sparkify_dw.copy.jsonpaths import plain_keys
 from sparkify_dw.copy.jsonread import MAX_RECORD_BYTES
 from sparkify_dw.copy.options import CopyOptions
-from sparkify_dw.sources import SourceObject
+from sparkify_dw.errors import LoadError, SourceError
+from sparkify_dw.sources import SourceObject, is_s3
 
-# One batch of lines handed to DuckDB at a time: bounds the memory of a load whatever its size.
-BATCH_BYTES = 8 * 1024 * 1024
-# Larger files (and compressed ones) take the streaming emulation: a file is held whole here.
-MAX_FILE_BYTES = 64 * 1024 * 1024
-
+# Files (or spools) read by one pair of statements: bounds the statements' memory.
+BATCH_BYTES = 512 * 1024 * 1024
+# DuckDB's reader holds a line up to this size (a longer one is an error of the check, and its
+# file takes the emulation, which holds at most MAX_RECORD_BYTES of it).
+MAX_OBJECT_BYTES = 2 * MAX_RECORD_BYTES
+CHECK_MEMORY_LIMIT = "256MB"
+# Files read by one statement, at most (each costs DuckDB's multi-file reader memory).
+MAX_BATCH_FILES = 64
+# An object larger than this (after decompression) takes the streaming emulation.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+# Objects up to this size share a spool file with others; larger ones get one of their own.
+SMALL_OBJECT_BYTES = 1024 * 1024
 # A line with this many brackets may nest deeper than the emulation's decoder goes.
 _DEEP = 500
+# DuckDB reads a path as a glob pattern: a path with these characters is spooled instead.
+_GLOB = set("*?[]{}\\")
 
-_RAW = "sparkify_copy_raw"
-_PARSED = "sparkify_copy_parsed"
+# A line that does not both start with `{` and end with `}`: part of a pretty-printed record
+# (or not a record at all), which only the emulation reads right.
+_MULTILINE = re.compile(rb"(?m)^[ \t\r]*[^{ \t\r\n]|[^} \t\r\n][ \t\r]*$")
 
-_INT_BOUNDS = {SmallInteger: (-(2**15), 2**15 - 1), BigInteger: (-(2**63), 2**63 - 1)}
+_INT_BOUNDS = {SmallInteger: (-(2**15), 2**15 - 1), sqltypes.BigInteger: (-(2**63), 2**63 - 1)}
 
 
 def _quote(text: str) -> str:
@@ -51,51 +74,119 @@ def _path(key: str) -> str:
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _column_sql(column: Any, number: int) -> tuple[str, str] | None:
-    """(value, ok) SQL for one column from its JSON type `t[n]` and text `s[n]`; None when the
-    fast path has no exact conversion for the column's type."""
-    kind, text = f"t[{number}]", f"s[{number}]"
-    absent = f"({kind} IS NULL OR {kind} = 'NULL')"  # no such key, or JSON null
+def _column_sql(column: Any, x: str) -> tuple[str, str] | None:
+    """(value, ok) SQL for one column from `x`, the JSON text of its value (NULL: no such key),
+    as `json_extract` writes it; None when the fast path has no exact conversion for the type."""
+    # Each `ok` is one CASE, so that a branch's test runs only where the one before failed.
+    empty = f"{x} IS NULL OR {x} = 'null'"  # no such key, or JSON null: NULL
     if isinstance(column.type, String):
-        value = f"CASE WHEN {kind} = 'VARCHAR' THEN {text} END"
+        # A JSON integer or boolean loads as its text, which json_extract writes as the
+        # emulation does (a fraction's text as written is not kept by it: not `ok`).
+        plain = f"regexp_full_match({x}, '-?[0-9]+|true|false')"
+        text = (
+            f"CASE WHEN contains({x}, '\\') THEN json_extract_string({x}, '$') ELSE {x}[2:-2] END"
+        )
+        value = f"CASE WHEN starts_with({x}, '\"') THEN {text} WHEN {plain} THEN {x} END"
         length = column.type.length
-        limit = f" AND strlen({text}) <= {length}" if length is not None else ""  # bytes
-        ok = f"({absent} OR ({kind} = 'VARCHAR'{limit} AND NOT contains({text}, chr(0))))"
-    elif isinstance(column.type, Integer):  # SmallInteger, Integer, BigInteger
+        fits = f"strlen({{}}) <= {length}" if length is not None else "true"  # bytes
+        quoted = f"strlen({x}) <= {length + 2}" if length is not None else "true"
+        # Without a backslash, the value is the text between the quotes (no escape, so no
+        # NUL either: JSON writes control characters escaped).
+        ok = (
+            f"CASE WHEN {empty} THEN true "
+            f"WHEN starts_with({x}, '\"') THEN CASE WHEN contains({x}, '\\') "
+            f"THEN {fits.format(text)} AND NOT contains({text}, chr(0)) "
+            f"ELSE {quoted} END "
+            f"WHEN {plain} THEN {fits.format(x)} ELSE false END"
+        )
+    elif isinstance(column.type, Integer):
         low, high = next(
             (b for t, b in _INT_BOUNDS.items() if isinstance(column.type, t)),
             (-(2**31), 2**31 - 1),
         )
-        exact = f"CASE WHEN {kind} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({text} AS HUGEINT) END"
-        value = f"CAST({exact} AS BIGINT)"
-        ok = f"({absent} OR {exact} BETWEEN {low} AND {high})"
-    elif isinstance(column.type, Double | Float):
-        # A JSON number's text is the shortest form that reads back as the parsed double.
-        value = (
-            f"CASE WHEN {kind} IN ('DOUBLE', 'BIGINT', 'UBIGINT') "
-            f"THEN TRY_CAST({text} AS DOUBLE) END"
+        # A JSON integer, or a string of one ("" is NULL, as Redshift loads it into a number).
+        exact = (
+            f"CASE WHEN regexp_full_match({x}, '\"?-?[0-9]+\"?') "
+            f"THEN TRY_CAST(trim({x}, '\"') AS HUGEINT) END"
         )
-        ok = f"({absent} OR ({value} IS NOT NULL AND NOT isinf({value})))"
+        value = f"CAST({exact} AS BIGINT)"
+        ok = (
+            f"CASE WHEN {empty} OR {x} = '\"\"' THEN true "
+            f"ELSE coalesce({exact} BETWEEN {low} AND {high}, false) END"
+        )
+    elif isinstance(column.type, Double | Float):
+        # A JSON number (its syntax checked by the parser), or a string of a plain decimal.
+        value = (
+            f"CASE WHEN regexp_full_match({x}, '-?[0-9][-+.eE0-9]*') THEN TRY_CAST({x} AS DOUBLE) "
+            f"WHEN regexp_full_match({x}, '\"-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?\"') "
+            f"THEN TRY_CAST({x}[2:-2] AS DOUBLE) END"
+        )
+        ok = (
+            f"CASE WHEN {empty} OR {x} = '\"\"' THEN true "
+            f"ELSE coalesce(isfinite({value}), false) END"
+        )
     else:
         return None
     if column.nullable is False:
-        ok = f"({ok} AND NOT {absent})"
+        ok = f"(NOT ({empty} OR {x} = '\"\"') AND {ok})"
     return value, ok
+
+
+# What DuckDB's reader accepts and the emulation does not makes a line not `ok`: NaN and
+# Infinity in any case, signed or not (`nan`, `-inf`, `INFINITY`: DuckDB's parser takes them
+# as values) and a trailing comma. One pattern finds both as values (after `:`, `[` or `,`,
+# before `,`, `]` or `}`); where it matches inside a string, the line only takes the slow way.
+# Also not `ok`: a record over Redshift's 4 MB limit, deep nesting (Python's decoder stops
+# near 1,000 levels; brackets are counted on long lines only), and anything that is not one
+# object on its line (the JSON is NULL then).
+_NOT_JSON = (
+    r",[ \t\r\n]*[\]}]"
+    r"|[:\[,][ \t\r\n]*[-+]?([iI][nN][fF]([iI][nN][iI][tT][yY])?|[nN][aA][nN])[ \t\r\n]*[,\]}]"
+)
+_LINE_OK = f"""CASE WHEN json IS NULL OR NOT starts_with(json, '{{') THEN false
+    WHEN strlen(json) > {MAX_RECORD_BYTES} OR regexp_matches(json, '{_NOT_JSON}') THEN false
+    WHEN strlen(json) < {_DEEP} THEN true
+    ELSE strlen(json) - strlen(replace(replace(json, '[', ''), '{{', '')) < {_DEEP} END"""
+
+
+@dataclass
+class _Member:
+    order: int  # the object's place among the COPY's objects
+    obj: SourceObject
+    records: int  # its non-blank lines (what it holds if every line is a record)
+    offset: int = 0  # where its bytes start in a spool
+    size: int = 0
+    data: bytes | None = None  # held for the emulation: a small object the fast path refused
+
+
+@dataclass
+class _Unit:
+    """One file DuckDB reads: a source file itself, or a spool of one or more objects."""
+
+    path: str
+    members: list[_Member]
+    spooled: bool
 
 
 @dataclass
 class DuckDBFastCopy:
-    """Batches files' lines, stages the files DuckDB converts cleanly, and hands back the rest."""
+    """Queues files, stages those DuckDB converts exactly, hands back the rest in order."""
 
     connection: Connection
     table: Table
     keys: list[str]  # the JSON key of each column, in column order
     columns: list[tuple[str, str]]  # (value SQL, ok SQL) per column
-    lines: list[str] = field(default_factory=list)
-    line_numbers: list[int] = field(default_factory=list)
-    file_numbers: list[int] = field(default_factory=list)
-    pending: list[tuple[SourceObject, bytes]] = field(default_factory=list)
-    pending_bytes: int = 0
+    compression: str | None
+    units: list[_Unit] = field(default_factory=list)
+    queued_bytes: int = 0
+    spool: BinaryIO | None = None
+    spool_unit: _Unit | None = None
+    folder: str | None = None
+    count: int = 0  # objects seen: their order
+    spools: int = 0  # spool files made: their names
+    spool_size: int = 0  # bytes written to the current spool
+    refused: list[_Member] = field(default_factory=list)  # queued for the emulation, in order
+    checker: Any = None  # the DuckDB connection that checks files (duckdb.DuckDBPyConnection)
 
     @classmethod
     def for_copy(
@@ -113,7 +204,6 @@ class DuckDBFastCopy:
             or options.blanks_as_null
             or options.empty_as_null
             or options.timeformat
-            or options.compression
         ):
             return None
         keys = [c.name for c in table.columns] if paths is None else plain_keys(paths)
@@ -121,117 +211,277 @@ class DuckDBFastCopy:
             return None
         columns = []
         for number, column in enumerate(table.columns, start=1):
-            sql = _column_sql(column, number)
+            sql = _column_sql(column, f"x{number}")
             if sql is None:
                 return None
             columns.append(sql)
-        return cls(connection, table, keys, columns)
+        return cls(connection, table, keys, columns, options.compression)
+
+    # Queueing ----------------------------------------------------------------------------
+
+    def direct(self, obj: SourceObject) -> bool:
+        """Whether DuckDB reads the file at its path (Python does not read it at all). Small
+        files are spooled together: DuckDB opens many tiny files slowly, with much memory."""
+        return (
+            not is_s3(obj.url)
+            and self.compression is None
+            and SMALL_OBJECT_BYTES < obj.size <= MAX_FILE_BYTES
+            and os.path.isabs(obj.url)
+            and not _GLOB.intersection(obj.url)
+        )
+
+    def add_path(self, obj: SourceObject) -> None:
+        self.units.append(_Unit(obj.url, [_Member(self.count, obj, -1)], spooled=False))
+        self.count += 1
+        self.queued_bytes += obj.size
 
     def takes(self, obj: SourceObject) -> bool:
-        """Whether the file is small enough to be held whole (the rest are streamed)."""
-        return obj.size <= MAX_FILE_BYTES
+        """Whether the object may be spooled (the others are streamed by the emulation)."""
+        return self.compression is not None or obj.size <= MAX_FILE_BYTES
 
-    def add(self, obj: SourceObject, data: bytes) -> bool:
-        """Queue a file's lines; False when it must take the emulation (not UTF-8, too big)."""
-        if len(data) > MAX_FILE_BYTES:
-            return False
+    def add(self, obj: SourceObject, stream: BinaryIO) -> bool:
+        """Spool an object's (decompressed) bytes; False when it must take the emulation
+        now (too large once decompressed). Raises SourceError when it cannot be read."""
+        order = self.count
+        self.count += 1
+        small = obj.size <= SMALL_OBJECT_BYTES and self.compression is None
+        if small:
+            data = _read(stream, obj.url)
+            if _MULTILINE.search(data):
+                # A pretty-printed record (a line that is not a whole object): the emulation's
+                # own, queued in order without a detour through DuckDB.
+                self.refused.append(_Member(order, obj, 0, data=data))
+                self.queued_bytes += len(data)
+                return True
+            spool, unit = self._open_spool()
+            start = self.spool_size
+            spool.write(data)
+            if data and not data.endswith(b"\n"):
+                spool.write(b"\n")
+            self.spool_size += len(data) + (1 if data and not data.endswith(b"\n") else 0)
+            records = sum(1 for line in data.split(b"\n") if line.strip(b" \t\r"))
+            size = self.spool_size - start
+            unit.members.append(_Member(order, obj, records, start, size))
+            self.queued_bytes += size
+            return True
+        spool, unit = self._new_spool()
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return False  # invalid bytes are rejected per value (1220) by the emulation
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()  # the end of the last line, not a line
-        if lines and max(map(len, lines)) > MAX_RECORD_BYTES:
-            return False  # over Redshift's record limit: the emulation rejects it
-        number = len(self.pending)
-        self.pending.append((obj, data))
-        self.lines.extend(lines)
-        self.line_numbers.extend(range(1, len(lines) + 1))
-        self.file_numbers.extend([number] * len(lines))
-        self.pending_bytes += len(data)
+            size = _copy_stream(stream, spool, self.compression, obj.url)
+        except _TooLarge:
+            self._close_spool()
+            return False
+        unit.members.append(_Member(order, obj, 0, 0, size))
+        self.queued_bytes += size
+        self._close_spool()
         return True
 
     @property
     def full(self) -> bool:
-        return self.pending_bytes >= BATCH_BYTES
+        return self.queued_bytes >= BATCH_BYTES or len(self.units) >= MAX_BATCH_FILES
 
-    def flush(self) -> tuple[list[tuple[SourceObject, int]], list[tuple[SourceObject, bytes]]]:
-        """Stage the queued files: (file, rows) of those staged, (file, bytes) of the others."""
-        if not self.pending:
-            return [], []
-        import pyarrow as pa
+    def _open_spool(self) -> tuple[BinaryIO, _Unit]:
+        """The spool small objects are being added to (a new one if none is open)."""
+        if self.spool is None or self.spool_unit is None:
+            return self._new_spool()
+        return self.spool, self.spool_unit
 
-        raw = self.connection.connection.driver_connection
-        assert raw is not None
-        raw.execute(
-            f"CREATE OR REPLACE TEMPORARY TABLE {_RAW} (file INTEGER, line INTEGER, text VARCHAR)"
-        )
-        batch = pa.table(
-            {
-                "file": pa.array(self.file_numbers, pa.int32()),
-                "line": pa.array(self.line_numbers, pa.int32()),
-                "text": pa.array(self.lines, pa.string()),
-            }
-        )
-        raw.from_arrow(batch).insert_into(_RAW)
-        del batch
-        pending = self.pending
-        self._reset()
+    def _new_spool(self) -> tuple[BinaryIO, _Unit]:
+        self._close_spool()
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="sparkify-copy-")
+        self.spools += 1
+        path = os.path.join(self.folder, f"spool-{self.spools}.json")
+        self.spool = open(path, "w+b")  # noqa: SIM115 - closed by _close_spool
+        self.spool_size = 0
+        self.spool_unit = _Unit(path, [], spooled=True)
+        self.units.append(self.spool_unit)
+        return self.spool, self.spool_unit
+
+    def _close_spool(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+        self.spool, self.spool_unit = None, None
+
+    def close(self) -> None:
+        """Remove the spool files, close the checking connection."""
+        self._close_spool()
+        if self.checker is not None:
+            self.checker.close()
+            self.checker = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    # Staging ------------------------------------------------------------------------------
+
+    def flush(
+        self,
+    ) -> tuple[list[tuple[SourceObject, int]], list[tuple[SourceObject, bytes | None]]]:
+        """Stage the queued files: (file, rows) of those staged, and the files the emulation
+        must load (with their bytes when held), in their order."""
+        self._close_spool()
+        units, self.units, self.queued_bytes = self.units, [], 0
+        staged: list[tuple[_Member, int]] = []
+        others, self.refused = self.refused, []
         try:
-            return self._stage(raw, pending)
-        finally:  # nothing left behind, and the batch's memory goes with the tables
-            raw.execute(f"DROP TABLE IF EXISTS {_PARSED}")
-            raw.execute(f"DROP TABLE IF EXISTS {_RAW}")
-
-    def _reset(self) -> None:
-        self.lines, self.line_numbers, self.file_numbers = [], [], []
-        self.pending, self.pending_bytes = [], 0
+            self._stage([u for u in units if u.members], staged, others)
+        finally:
+            for unit in units:
+                if unit.spooled:
+                    _remove(unit.path)
+        staged.sort(key=lambda item: item[0].order)
+        others.sort(key=lambda member: member.order)
+        return [(m.obj, rows) for m, rows in staged], [(m.obj, m.data) for m in others]
 
     def _stage(
-        self, raw: Any, pending: list[tuple[SourceObject, bytes]]
-    ) -> tuple[list[tuple[SourceObject, int]], list[tuple[SourceObject, bytes]]]:
+        self, units: list[_Unit], staged: list[tuple[_Member, int]], others: list[_Member]
+    ) -> None:
+        while units:
+            found = self._check(units)
+            good: list[_Unit] = []
+            retry: list[_Unit] = []
+            for unit in units:
+                rows, ok = found.get(unit.path, (0, True))
+                if len(unit.members) == 1:
+                    member = unit.members[0]
+                    # A file with bytes and no row (blank lines, or unread): the emulation looks.
+                    if ok and (unit.path in found or member.obj.size == 0):
+                        good.append(unit)
+                        staged.append((member, rows))
+                    else:
+                        others.append(member)
+                elif ok and rows == sum(m.records for m in unit.members):
+                    good.append(unit)
+                    staged.extend((m, m.records) for m in unit.members)
+                else:
+                    retry.extend(self._split(unit))
+            if good:
+                self._insert(good)
+            for unit in units:
+                if unit.spooled and unit not in good:
+                    _remove(unit.path)
+            units = retry
+
+    def _split(self, unit: _Unit) -> list[_Unit]:
+        """A spool of several objects in two halves, each a spool of its own."""
+        half = len(unit.members) // 2
+        parts = []
+        with open(unit.path, "rb") as source:
+            for members in (unit.members[:half], unit.members[half:]):
+                spool, part = self._new_spool()
+                for member in members:
+                    source.seek(member.offset)
+                    spool.write(source.read(member.size))
+                    part.members.append(
+                        _Member(
+                            member.order, member.obj, member.records, self.spool_size, member.size
+                        )
+                    )
+                    self.spool_size += member.size
+                parts.append(part)
+                self._close_spool()
+        self.units.clear()  # _new_spool queued them; here they are staged at once
+        return parts
+
+    def _source(self, units: list[_Unit]) -> str:
+        files = "[" + ", ".join(_quote(u.path) for u in units) + "]"
         paths = "[" + ", ".join(_quote(_path(k)) for k in self.keys) + "]"
-        # Parsed once into a table: the type and the text of every column of every line (a
-        # value referenced twice in one query would be parsed twice). Each step is guarded by
-        # the one before: a projection's AND does not short-circuit, and json_type of invalid
-        # JSON is an error. What DuckDB accepts and the emulation may not makes the line not
-        # `whole`, and its file goes to the emulation: a \uD800-\uDFFF escape (a surrogate,
-        # rejected as bad UTF-8), NaN or Infinity (not JSON, but DuckDB's parser takes them),
-        # a duplicated key (whose value two parsers may pick differently), deep nesting
-        # (Python's decoder stops near 1,000 levels; brackets are counted on long lines only).
-        raw.execute(
-            f"""
-            CREATE OR REPLACE TEMPORARY TABLE {_PARSED} AS
-            WITH lines AS (
-                SELECT file, line, text,
-                       CASE WHEN json_valid(text) THEN json_type(text) = 'OBJECT' END AS object
-                FROM {_RAW}
-                WHERE text <> ''  -- a blank line with spaces is not JSON: the emulation skips it
-            )
-            SELECT file, line,
-                   CASE WHEN object THEN
-                       NOT regexp_matches(text, '\\\\u[dD][89a-fA-F]|NaN|Infinity')
-                       AND len(json_keys(text)) = len(list_distinct(json_keys(text)))
-                       AND (strlen(text) < {_DEEP} OR strlen(text)
-                            - strlen(replace(replace(text, '[', ''), '{{', '')) < {_DEEP})
-                   END AS whole,
-                   CASE WHEN object THEN json_type(text, {paths}) END AS t,
-                   CASE WHEN object THEN json_extract_string(text, {paths}) END AS s
-            FROM lines
-            """
+        parts = ", ".join(f"CAST(j[{n}] AS VARCHAR) AS x{n}" for n in range(1, len(self.keys) + 1))
+        return (
+            f"(SELECT filename, json, {parts} FROM (SELECT filename, json, "
+            f"json_extract(json, {paths}) AS j FROM read_json_objects({files}, "
+            f"format='newline_delimited', ignore_errors=true, filename=true, "
+            f"maximum_object_size={MAX_OBJECT_BYTES})))"
         )
-        ok = " AND ".join(f"coalesce({ok}, false)" for _, ok in self.columns)
-        query = f"SELECT DISTINCT file FROM {_PARSED} WHERE NOT (coalesce(whole, false) AND {ok})"
-        bad = {row[0] for row in raw.execute(query).fetchall()}
-        counts = dict(raw.execute(f"SELECT file, count(*) FROM {_PARSED} GROUP BY file").fetchall())
+
+    def _check(self, units: list[_Unit]) -> dict[str, tuple[int, bool]]:
+        """(rows, every line ok) of each file. Run on a DuckDB of its own, outside the load's
+        transaction: an error there (a line over the reader's object size, a file that cannot
+        be read) would abort the load, here it only sends the files the slow way."""
+        ok = " AND ".join([_LINE_OK, *(ok for _, ok in self.columns)])
+        query = (
+            f"SELECT filename, count(*), bool_and({ok}) FROM {self._source(units)} "
+            "GROUP BY filename"
+        )
+        import duckdb
+
+        if self.checker is None:
+            self.checker = duckdb.connect(config={"memory_limit": CHECK_MEMORY_LIMIT})
+        try:
+            rows = self.checker.execute(query).fetchall()
+        except duckdb.Error:
+            if len(units) == 1:
+                return {units[0].path: (0, False)}
+            found: dict[str, tuple[int, bool]] = {}
+            for unit in units:  # which file it was: the others still take the fast path
+                found.update(self._check([unit]))
+            return found
+        return {str(path): (int(count), bool(ok)) for path, count, ok in rows}
+
+    def _insert(self, units: list[_Unit]) -> None:
         names = ", ".join(f'"{c.name}"' for c in self.table.columns)
         values = ", ".join(value for value, _ in self.columns)
-        skip = f"WHERE file NOT IN ({', '.join(map(str, sorted(bad)))})" if bad else ""
-        raw.execute(
-            f'INSERT INTO "{self.table.name}" ({names}) SELECT {values} FROM {_PARSED} {skip}'
+        self._execute(
+            f'INSERT INTO "{self.table.name}" ({names}) SELECT {values} FROM {self._source(units)}',
+            units,
         )
-        staged = [(obj, int(counts.get(n, 0))) for n, (obj, _) in enumerate(pending)
-                  if n not in bad]  # fmt: skip
-        others = [(obj, data) for n, (obj, data) in enumerate(pending) if n in bad]
-        return staged, others
+
+    def _execute(self, query: str, units: list[_Unit]) -> Any:
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        import duckdb
+
+        try:
+            return raw.execute(query)
+        except duckdb.Error as exc:  # a file gone or unreadable since it was listed
+            first = next(iter(str(exc).splitlines()), "")
+            names = ", ".join(m.obj.url for u in units[:3] for m in u.members[:1])
+            raise LoadError(
+                f"COPY into {self.table.name} failed reading {names}: {first}"
+            ) from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read(stream: BinaryIO, url: str) -> bytes:
+    with stream:
+        try:
+            return stream.read()
+        except OSError as exc:
+            raise SourceError(f"Cannot read {url}: {exc.strerror or exc}") from None
+
+
+def _copy_stream(
+    stream: BinaryIO, spool: BinaryIO, compression: str | None, url: str, chunk: int = 1 << 20
+) -> int:
+    """Copy an object's bytes (decompressed) to the spool, ending them with a newline; return
+    how many were written. Raises _TooLarge past MAX_FILE_BYTES, SourceError when it cannot
+    be read (a corrupt archive included)."""
+    source: BinaryIO = stream
+    if compression == "gzip":
+        source = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    elif compression == "bzip2":
+        source = bz2.BZ2File(stream)  # type: ignore[assignment]
+    written, last = 0, b"\n"
+    with stream:
+        try:
+            while data := source.read(chunk):
+                written += len(data)
+                if written > MAX_FILE_BYTES:
+                    raise _TooLarge
+                spool.write(data)
+                last = data[-1:]
+        except (OSError, EOFError, zlib.error) as exc:
+            how = f" as {compression}" if compression else ""
+            raise SourceError(f"Cannot read {url}{how}: {exc}") from None
+    if last != b"\n":
+        spool.write(b"\n")
+        written += 1
+    return written
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)

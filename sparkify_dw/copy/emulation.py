@@ -10,6 +10,7 @@ caller's transaction then leaves the table as it was (a COPY appends all its row
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import re
@@ -64,21 +65,29 @@ class BulkWriter(Protocol):
 class FastCopy(Protocol):
     """An engine's bulk path for whole files (DuckDB's), used before the record-by-record one.
 
-    `takes` says whether a file may be read whole for it (its size); `add` queues a file's
-    bytes (False: this file must take the record-by-record path);
-    `flush` stages the queued files it converts exactly and hands back the others, whole.
+    `direct` says whether the engine reads a file from its path itself (Python does not read
+    it; `add_path` queues it); `takes` whether an object may be handed over as a stream
+    (`add`, False: this one must take the record-by-record path); `flush` stages the queued
+    files it converts exactly and hands back the others, in order; `close` removes what it
+    kept on disk.
     """
 
     @property
     def full(self) -> bool: ...
 
+    def direct(self, obj: SourceObject) -> bool: ...
+
+    def add_path(self, obj: SourceObject) -> None: ...
+
     def takes(self, obj: SourceObject) -> bool: ...
 
-    def add(self, obj: SourceObject, data: bytes) -> bool: ...
+    def add(self, obj: SourceObject, stream: BinaryIO) -> bool: ...
 
     def flush(
         self,
-    ) -> tuple[list[tuple[SourceObject, int]], list[tuple[SourceObject, bytes]]]: ...
+    ) -> tuple[list[tuple[SourceObject, int]], list[tuple[SourceObject, bytes | None]]]: ...
+
+    def close(self) -> None: ...
 
 
 # Makes the fast path of one COPY, or None where it cannot be exact for these options.
@@ -104,28 +113,19 @@ def copy_emulated(
     warnings = _jsonpaths_among_data(options, objects)
     loader = _Loader(table, specs, paths, options, writer, connection, batch_rows)
     fast = fast_path(connection, table, paths, options) if fast_path is not None else None
-    total, done = sum(o.size for o in objects), 0
-    # Fetched ahead concurrently (S3 round trips overlap), in order, memory bounded.
-    # Files are staged in their order (what fails first, and MAXERROR's count, do not depend
-    # on which path took a file): the fast path's queue is drained before a file it refuses.
-    for obj, stream in read_objects(objects):
-        if fast is None:
+    total = sum(o.size for o in objects)
+    if fast is None:
+        done = 0
+        for obj, stream in read_objects(objects):
             loader.load(obj, stream)
-        elif not fast.takes(obj):
-            _drain(fast, loader)
-            loader.load(obj, stream)  # streamed: a large file is never held whole
-        else:
-            data = _read_whole(obj, stream)
-            if not fast.add(obj, data):
-                _drain(fast, loader)
-                loader.load(obj, io.BytesIO(data))
-            elif fast.full:
-                _drain(fast, loader)
-        done += obj.size
-        if progress is not None:
-            progress(done, total)
-    if fast is not None:
-        _drain(fast, loader)
+            done += obj.size
+            if progress is not None:
+                progress(done, total)
+    else:
+        try:
+            _copy_fast(objects, fast, loader, progress, total)
+        finally:
+            fast.close()
     loader.flush()
     order = {obj.url: number for number, obj in enumerate(objects)}
     loader.files.sort(key=lambda stats: order.get(stats.url, -1))  # the files' order
@@ -140,12 +140,40 @@ def copy_emulated(
     )
 
 
-def _read_whole(obj: SourceObject, stream: BinaryIO) -> bytes:
-    with stream:
-        try:
-            return stream.read()
-        except OSError as exc:
-            raise SourceError(f"Cannot read {obj.url}: {exc.strerror or exc}") from None
+def _copy_fast(
+    objects: list[SourceObject],
+    fast: FastCopy,
+    loader: _Loader,
+    progress: Progress | None,
+    total: int,
+) -> None:
+    """The files in their order through the fast path, the ones it refuses through the loader.
+
+    Files are staged in their order (what fails first, and MAXERROR's count, do not depend on
+    which path took a file): the fast path's queue is drained before a file it refuses.
+    """
+    done = 0
+    # Fetched ahead concurrently (S3 round trips overlap), in order, memory bounded; the files
+    # the engine reads itself are not read here at all.
+    with contextlib.closing(read_objects(o for o in objects if not fast.direct(o))) as fetched:
+        for obj in objects:
+            if fast.direct(obj):
+                fast.add_path(obj)
+            else:
+                got, stream = next(fetched)
+                assert got is obj
+                if not fast.takes(obj):
+                    _drain(fast, loader)
+                    loader.load(obj, stream)  # streamed: a large file is never held whole
+                elif not fast.add(obj, stream):
+                    _drain(fast, loader)
+                    loader.load(obj, obj.open())
+            if fast.full:
+                _drain(fast, loader)
+            done += obj.size
+            if progress is not None:
+                progress(done, total)
+    _drain(fast, loader)
 
 
 def _drain(fast: FastCopy, loader: _Loader) -> None:
@@ -153,7 +181,7 @@ def _drain(fast: FastCopy, loader: _Loader) -> None:
     for obj, rows in staged:
         loader.files.append(FileStats(obj.url, rows=rows))
     for obj, data in others:  # exact rejects, file by file
-        loader.load(obj, io.BytesIO(data))
+        loader.load(obj, obj.open() if data is None else io.BytesIO(data))
 
 
 def _jsonpaths_among_data(options: CopyOptions, objects: list[SourceObject]) -> tuple[str, ...]:

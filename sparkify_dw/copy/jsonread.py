@@ -6,7 +6,7 @@ not parse is reported once, and reading resumes where the next record can start,
 line never hides the good ones after it: a line that is a whole JSON object on its own starts a
 new record even when the one before never closed. Only JSON counts: NaN and Infinity, a number
 Python will not convert (thousands of digits) and nesting too deep to decode are each one bad
-record, never an exception.
+record, never an exception. A key given twice in one object: the first value counts.
 """
 
 from __future__ import annotations
@@ -34,7 +34,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-_DECODER = json.JSONDecoder(parse_float=JsonFloat, parse_constant=_no_constant)
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose key appears twice keeps the first value, as DuckDB's reader does (the
+    fast path) and streaming parsers do; Redshift does not document which one it loads."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        value = {}
+        for key, item in pairs:
+            value.setdefault(key, item)
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    parse_float=JsonFloat, parse_constant=_no_constant, object_pairs_hook=_first_wins
+)
 
 
 @dataclass(frozen=True, slots=True)
