@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Engine,
-    Integer,
     String,
     Table,
     and_,
@@ -237,7 +236,7 @@ def _staged_plays_loaded(t: Tables) -> Query:
     e, p = t.staging_events, t.songplays
     staged = (
         select(
-            e.c.user_id.cast(Integer).label("user_id"),
+            e.c.user_id,
             e.c.session_id,
             EpochMsToTimestamp(e.c.ts).label("start_time"),
         )

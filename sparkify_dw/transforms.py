@@ -17,7 +17,6 @@ from sqlalchemy import (
     Column,
     Delete,
     Insert,
-    Integer,
     MetaData,
     Select,
     SmallInteger,
@@ -58,23 +57,23 @@ def _first_per(
 
 
 def has_user(t: Tables) -> list[ColumnElement[bool]]:
-    """The event has a userId (logged-out events have "")."""
+    """The event has a userId (logged-out events have "", staged as NULL)."""
     e = t.staging_events.c
-    return [e.user_id.is_not(None), e.user_id != ""]
+    return [e.user_id.is_not(None)]
 
 
 def plays_without_user(t: Tables) -> Select[int]:
     """How many staged NextSong events have no userId: no play can be stored for them
     (songplays.user_id is NOT NULL), so the loader reports them instead."""
     e = t.staging_events.c
-    missing = or_(e.user_id.is_(None), e.user_id == "")
+    missing = e.user_id.is_(None)
     return select(func.count()).select_from(t.staging_events).where(e.page == NEXT_SONG, missing)
 
 
 def latest_users(t: Tables) -> Subquery:
     """Each non-empty userId with the attributes of its most recent event (largest ts)."""
     e = t.staging_events.c
-    user_id = cast(e.user_id, Integer)
+    user_id = e.user_id
     return _first_per(
         partition=[user_id],
         # ties on ts (the real data has a Home and a NextSong in the same ms): later item wins
@@ -141,7 +140,7 @@ def song_matches(t: Tables) -> Subquery:
 def staged_plays(t: Tables) -> Subquery:
     """Each NextSong event once per play identity (user_id, session_id, start_time)."""
     e = t.staging_events.c
-    user_id = cast(e.user_id, Integer)
+    user_id = e.user_id
     return _first_per(
         partition=[user_id, e.session_id, e.ts],
         order=[e.item_in_session],

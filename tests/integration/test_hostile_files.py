@@ -20,7 +20,7 @@ HUGE = 40 * 1024 * 1024  # ten times Redshift's 4 MiB limit on one JSON record
 
 
 def _good(ts: int) -> str:
-    return json.dumps({"ts": ts, "artist": "fine", "page": "Home"})
+    return json.dumps({"ts": ts, "artist": "fine", "page": "Home", "sessionId": 1})
 
 
 @pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip"])

@@ -109,7 +109,7 @@ def test_a_rejected_record_fails_the_load_and_changes_nothing(
     logs = tmp_path / "logs"
     logs.mkdir()
     first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
-    (logs / first.name).write_bytes(first.read_bytes() + b'{"ts": "yesterday"}\n')
+    (logs / first.name).write_bytes(first.read_bytes() + b'{"ts": "yesterday", "sessionId": 1}\n')
     with pytest.raises(LoadError, match=r"1 bad record.*ts"):
         load_dir(engine, sample_dir, log_data=logs)
     assert _snapshot(engine) == before
@@ -132,7 +132,8 @@ def test_rejects_are_kept_in_load_errors_even_when_the_load_fails(
     first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
     good_lines = first.read_bytes().count(b"\n") + 1
     (logs / first.name).write_bytes(
-        first.read_bytes() + b'\n{"ts": "yesterday"}\nnot json\n{"ts": 1, "sessionId": "x"}\n'
+        first.read_bytes()
+        + b'\n{"ts": "yesterday", "sessionId": 1}\nnot json\n{"ts": 1, "sessionId": "x"}\n'
     )
 
     with pytest.raises(LoadError, match="load_errors WHERE load_id") as info:

@@ -116,5 +116,47 @@ CREATE TABLE load_errors (
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+DROP TABLE staging_events;
+
+DROP TABLE staging_songs;
+
+CREATE TABLE staging_events (
+    artist VARCHAR(512), 
+    auth VARCHAR(32), 
+    first_name VARCHAR(256), 
+    gender VARCHAR(16), 
+    item_in_session INTEGER, 
+    last_name VARCHAR(256), 
+    length DOUBLE PRECISION, 
+    level VARCHAR(16), 
+    location VARCHAR(512), 
+    method VARCHAR(16), 
+    page VARCHAR(64), 
+    registration DOUBLE PRECISION, 
+    session_id INTEGER NOT NULL, 
+    song VARCHAR(512), 
+    status INTEGER, 
+    ts BIGINT NOT NULL, 
+    user_agent VARCHAR(512), 
+    user_id INTEGER
+) DISTSTYLE EVEN;
+
+CREATE TABLE staging_songs (
+    num_songs INTEGER, 
+    artist_id VARCHAR(32), 
+    artist_latitude DOUBLE PRECISION, 
+    artist_longitude DOUBLE PRECISION, 
+    artist_location VARCHAR(512), 
+    artist_name VARCHAR(512), 
+    song_id VARCHAR(32), 
+    title VARCHAR(512), 
+    duration DOUBLE PRECISION, 
+    year SMALLINT
+) DISTSTYLE EVEN;
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 
