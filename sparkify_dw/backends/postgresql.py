@@ -18,9 +18,13 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Executable
 
 from sparkify_dw.backends.base import Backend, Notify
-from sparkify_dw.copy.emulation import BulkWriter, Row
+from sparkify_dw.copy.emulation import BulkWriter, FastCopyFactory, Row
 
 LOCK_NAME = "sparkify_dw.load"
+# DuckDB (in memory) reads, checks and converts the files; PostgreSQL's COPY takes the rows
+# (backends/duckdb_copy.py). False: every file takes the record-by-record emulation.
+FAST_COPY = True
+
 # A stable key below 2**31: pg_locks then shows it as classid 0, objid LOCK_KEY.
 LOCK_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
 
@@ -34,6 +38,13 @@ class PostgresBackend(Backend):
 
     def bulk_writer(self) -> BulkWriter:
         return PostgresCopyWriter()
+
+    def fast_copy(self) -> FastCopyFactory | None:
+        if not FAST_COPY:
+            return None
+        from sparkify_dw.backends.duckdb_copy import PostgresFastCopy
+
+        return PostgresFastCopy.for_copy
 
     def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
         return select(func.pg_advisory_xact_lock(LOCK_KEY))

@@ -179,18 +179,29 @@ def _fast_class(db_url: str) -> Any:
     return factory.__self__  # type: ignore[attr-defined]
 
 
-# DuckDB only: a PostgreSQL fast path was measured slower than the emulation (see the
-# benchmarks README); the test takes any engine whose backend has one. Spooled: every file is
-# copied by Python into shared spool files (as objects from S3 are), so a spool of several
-# files with bad lines among them must be split until the bad ones are found.
-@pytest.fixture(params=["direct", "spooled"])
-def db_url(duckdb_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+# Every local engine's fast path (DuckDB's; PostgreSQL's, where DuckDB converts and
+# PostgreSQL's COPY appends). Spooled: every file is copied by Python into shared spool files
+# (as objects from S3 are), so a spool of several files with bad lines among them must be split
+# until the bad ones are found.
+@pytest.fixture(
+    params=[
+        "duckdb-direct",
+        "duckdb-spooled",
+        pytest.param("postgresql-direct", marks=pytest.mark.postgres),
+        pytest.param("postgresql-spooled", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
     import sparkify_dw.backends.duckdb
+    import sparkify_dw.backends.postgresql
 
+    engine, how = request.param.split("-")
+    url = str(request.getfixturevalue("duckdb_url" if engine == "duckdb" else "postgres_url"))
     monkeypatch.setattr(sparkify_dw.backends.duckdb, "FAST_COPY", True)
-    if request.param == "spooled":
-        monkeypatch.setattr(_fast_class(duckdb_url), "direct", lambda self, obj: False)
-    return duckdb_url
+    monkeypatch.setattr(sparkify_dw.backends.postgresql, "FAST_COPY", True)
+    if how == "spooled":
+        monkeypatch.setattr(_fast_class(url), "direct", lambda self, obj: False)
+    return url
 
 
 def test_the_fast_path_stages_what_the_emulation_stages(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -138,5 +139,30 @@ def test_offline_sql_for_each_engine(url: str, present: list[str], absent: list[
         assert text in result.stdout
     for text in absent:
         assert text not in result.stdout + result.stderr
-    # eight tables and alembic_version, and the two staging tables again (0003 makes them anew)
-    assert result.stdout.count("CREATE TABLE") == 11
+    # eight tables and alembic_version, and the two staging tables again (0003 makes them anew,
+    # UNLOGGED on PostgreSQL)
+    assert len(re.findall(r"CREATE (UNLOGGED )?TABLE", result.stdout)) == 11
+
+
+@pytest.mark.postgres
+def test_staging_is_unlogged_on_postgresql_only_and_the_star_is_logged(postgres_url: str) -> None:
+    from sparkify_dw.db import make_engine
+
+    engine = make_engine(postgres_url)
+    try:
+        with engine.begin() as connection:
+            upgrade(connection)
+        with engine.connect() as connection:
+            persistence = dict(
+                connection.execute(
+                    sa.text("SELECT relname, relpersistence FROM pg_class WHERE relkind = 'r'")
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert (persistence["staging_events"], persistence["staging_songs"]) == ("u", "u")
+    assert {persistence[t] for t in TABLES - {"staging_events", "staging_songs"}} == {"p"}
+    for dialect in ("redshift", "duckdb"):
+        script = python("-m", "sparkify_dw", "sql", "--dialect", dialect, cwd=REPO)
+        assert script.returncode == 0, script.stderr
+        assert "UNLOGGED" not in script.stdout
