@@ -47,6 +47,8 @@ BATCH_BYTES = 512 * 1024 * 1024
 # file takes the emulation, which holds at most MAX_RECORD_BYTES of it).
 MAX_OBJECT_BYTES = 2 * MAX_RECORD_BYTES
 CHECK_MEMORY_LIMIT = "256MB"
+# Refused small objects held in memory for the emulation, at most, before the queue is drained.
+MAX_HELD_BYTES = 32 * 1024 * 1024
 # Files read by one statement, at most (each costs DuckDB's multi-file reader memory).
 MAX_BATCH_FILES = 64
 # An object larger than this (after decompression) takes the streaming emulation.
@@ -186,6 +188,7 @@ class DuckDBFastCopy:
     spools: int = 0  # spool files made: their names
     spool_size: int = 0  # bytes written to the current spool
     refused: list[_Member] = field(default_factory=list)  # queued for the emulation, in order
+    held_bytes: int = 0  # the refused objects' bytes, held in memory
     checker: Any = None  # the DuckDB connection that checks files (duckdb.DuckDBPyConnection)
 
     @classmethod
@@ -251,7 +254,7 @@ class DuckDBFastCopy:
                 # A pretty-printed record (a line that is not a whole object): the emulation's
                 # own, queued in order without a detour through DuckDB.
                 self.refused.append(_Member(order, obj, 0, data=data))
-                self.queued_bytes += len(data)
+                self.held_bytes += len(data)
                 return True
             spool, unit = self._open_spool()
             start = self.spool_size
@@ -277,7 +280,11 @@ class DuckDBFastCopy:
 
     @property
     def full(self) -> bool:
-        return self.queued_bytes >= BATCH_BYTES or len(self.units) >= MAX_BATCH_FILES
+        return (
+            self.queued_bytes >= BATCH_BYTES
+            or len(self.units) >= MAX_BATCH_FILES
+            or self.held_bytes >= MAX_HELD_BYTES
+        )
 
     def _open_spool(self) -> tuple[BinaryIO, _Unit]:
         """The spool small objects are being added to (a new one if none is open)."""
@@ -322,7 +329,7 @@ class DuckDBFastCopy:
         self._close_spool()
         units, self.units, self.queued_bytes = self.units, [], 0
         staged: list[tuple[_Member, int]] = []
-        others, self.refused = self.refused, []
+        others, self.refused, self.held_bytes = self.refused, [], 0
         try:
             self._stage([u for u in units if u.members], staged, others)
         finally:
