@@ -62,6 +62,10 @@ def run_script(
 
 
 def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
+    setup = backend_for(dialect).lock_setup_statement(dialect)
+    if setup is not None:
+        yield "-- The table whose lock serialises migrations and loads, made once.\n"
+        yield _sql(setup, dialect)
     yield "BEGIN;\n"
     lock = backend_for(dialect).lock_statement(dialect, TABLES.loaded)
     if lock is not None:

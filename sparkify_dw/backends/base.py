@@ -84,6 +84,11 @@ class Backend:
         return None
 
     # --- loads side by side -------------------------------------------------------------------
+    def lock_setup_statement(self, dialect: Dialect) -> Executable | None:
+        """What must exist before the lock can be taken, made once outside any load (None:
+        nothing)."""
+        return None
+
     def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
         """The statement that takes the load lock, waiting if need be (None: no lock)."""
         return None

@@ -3,9 +3,12 @@
 - Connecting: SSL on (verify-full) and redshift_connector's options typed from the URL's query;
   IAM errors raised by boto3 inside the driver become driver errors (one clear line).
 - Staging: Redshift's own COPY (copy/redshift.py), reading S3 with the cluster's IAM role.
-- Locking: `LOCK` on the tables a load writes, Redshift's own advice for serialising writers. It
-  cannot tell whether it will wait, so it says nothing; a serializable-isolation error (1023) is
-  retried by the loader instead.
+- Locking: `LOCK sparkify_dw_lock`, a one-column table that exists only to be locked (made,
+  if missing, on a connection of its own before the first migration). Migrations and loads take
+  it first, so they never interleave, not even two first runs creating the tables; nothing
+  else is locked, so analysts keep reading the star tables (as they were before the load's
+  commit) while a load runs. LOCK cannot tell whether it will wait, so it says nothing; a
+  serializable-isolation error (1023) is retried by the loader.
 - sqlalchemy-redshift declares RETURNING support Redshift lacks: turned off at import.
 """
 
@@ -16,9 +19,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
-from sparkify_dw.backends.base import Backend
+from sparkify_dw.backends.base import Backend, Notify
 from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS
 from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
 from sparkify_dw.copy.redshift import copy_into_redshift
@@ -28,6 +32,26 @@ from sparkify_dw.urls import is_secret_key, parse_flag
 # Redshift reports its serializable isolation violation as error 1023, in the message only
 # (Database Developer Guide, "Serializable isolation").
 _REDSHIFT_1023 = ("Serializable isolation violation", "'M': '1023'")
+
+
+# The table whose lock serialises migrations and loads (and nothing else).
+LOCK_TABLE = "sparkify_dw_lock"
+
+
+def _ensure_lock_table(engine: Engine, backend: Backend, attempts: int = 3) -> None:
+    """Make the lock table if it is missing, committed on a connection of its own. Two first
+    runs may race on CREATE TABLE IF NOT EXISTS (the catalog's unique index fails the loser):
+    the next attempt finds the table."""
+    statement = backend.lock_setup_statement(engine.dialect)
+    assert statement is not None
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as connection:
+                connection.execute(statement)
+            return
+        except DBAPIError:
+            if attempt == attempts - 1:
+                raise
 
 
 class RedshiftBackend(Backend):
@@ -57,12 +81,17 @@ class RedshiftBackend(Backend):
     ) -> CopyResult:
         return copy_into_redshift(connection, table, location, options)
 
+    def lock_setup_statement(self, dialect: Dialect) -> Executable | None:
+        return text(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (locked_by VARCHAR(64))")
+
     def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
-        """Redshift's `LOCK t1, t2, …`: held to the end of the transaction."""
-        if not tables:  # before the first migration there is nothing to lock
-            return None
-        quote = dialect.identifier_preparer.format_table
-        return text(f"LOCK {', '.join(quote(t) for t in tables)}")
+        """`LOCK sparkify_dw_lock`: an exclusive lock held to the end of the transaction
+        (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html), whatever the tables."""
+        return text(f"LOCK {LOCK_TABLE}")
+
+    def acquire_lock(self, connection: Connection, tables: Sequence[Table], notify: Notify) -> None:
+        _ensure_lock_table(connection.engine, self)
+        super().acquire_lock(connection, tables, notify)
 
     def is_retryable(self, exc: BaseException) -> bool:
         orig = getattr(exc, "orig", exc)
