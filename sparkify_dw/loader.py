@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sparkify_dw import migrate, transforms
 from sparkify_dw.backends import backend_for, copy_into
 from sparkify_dw.backends.base import Notify
-from sparkify_dw.copy.options import Compression, CopyResult, Reject, StageOptions
+from sparkify_dw.copy.options import Compression, CopyOptions, CopyResult, Reject, StageOptions
 from sparkify_dw.db import check_connection, make_engine
 from sparkify_dw.errors import DatabaseError, LoadError, driver_reason
 from sparkify_dw.models import TABLES
@@ -120,13 +120,8 @@ def stage(
     for table in TABLES.staging:
         # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
         connection.execute(delete(table))
-    events_table, songs_table = TABLES.staging
-    songs_options, events_options = options.copy_options()
     copies = []
-    for table, location, copy_options in (
-        (songs_table, options.song_data, songs_options),
-        (events_table, options.log_data, events_options),
-    ):
+    for table, location, copy_options in staged_copies(options):
         try:
             result = copy_into(
                 connection, table, location, copy_options, progress=_named(progress, table.name)
@@ -138,6 +133,16 @@ def stage(
         log.record(table.name, result.rejects)
         copies.append(result)
     return copies[0], copies[1]
+
+
+def staged_copies(options: StageOptions) -> list[tuple[Table, str, CopyOptions]]:
+    """The two COPYs of a load, in order: the songs (JSON 'auto'), then the events (JSONPaths)."""
+    events_table, songs_table = TABLES.staging
+    songs_options, events_options = options.copy_options()
+    return [
+        (songs_table, options.song_data, songs_options),
+        (events_table, options.log_data, events_options),
+    ]
 
 
 def _named(progress: ProgressCallback | None, name: str) -> Callable[[int, int], None] | None:
@@ -243,12 +248,16 @@ def load_with(
     is a DatabaseError with the driver's first line (password masked); nothing was changed.
     """
     say = notify or _log_notice
+    backend = backend_for(bind)
+    for table, location, copy_options in staged_copies(options):
+        # Before anything runs: not a migration and a first COPY, then a malformed second one.
+        backend.check_copy(table, location, copy_options)
     attempts = 1 + (SERIALIZATION_RETRIES if isinstance(bind, Engine) else 0)
     for attempt in range(1, attempts + 1):
         try:
             return _load_once(bind, options, full_refresh, progress, say)
         except DBAPIError as exc:
-            if attempt == attempts or not backend_for(bind).is_retryable(exc):
+            if attempt == attempts or not backend.is_retryable(exc):
                 raise _database_error(bind, exc) from None
             say(
                 f"The load met a concurrent transaction ({driver_reason(exc)}); nothing was "

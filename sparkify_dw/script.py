@@ -43,12 +43,7 @@ def run_script(
     """The whole run for `dialect` as a script: statements end with `;`, comments say why."""
     settings = settings or Settings()
     url = dialect_url(dialect, settings)
-    # Only the dialect, never an engine: nothing is connected, and no driver is needed (a
-    # user without the [redshift] extra can still review the Redshift script). Named
-    # parameters: a pyformat/format dialect would print `LIKE '%%x'` with literal binds, which
-    # a SQL client would take literally.
-    dialect_class = cast("type[DefaultDialect]", parse_url(url).get_dialect())
-    sql_dialect = dialect_class(paramstyle="named")
+    sql_dialect = script_dialect(url)
     parts = [
         f"-- sparkify-dw: every statement a run sends to {dialect}, in order.\n",
         "-- 1. The schema: the Alembic migrations (as `alembic upgrade head --sql`).\n",
@@ -61,29 +56,41 @@ def run_script(
     return "\n".join(parts)
 
 
+def script_dialect(url: str) -> Dialect:
+    """The dialect of `url` the script is compiled with: only the dialect, never an engine
+    (nothing is connected, and no driver is needed: a user without the [redshift] extra can
+    still review the Redshift script), set up by its backend as an engine's is."""
+    # Named parameters: a pyformat/format dialect would print `LIKE '%%x'` with literal binds,
+    # which a SQL client would take literally.
+    dialect_class = cast("type[DefaultDialect]", parse_url(url).get_dialect())
+    dialect = dialect_class(paramstyle="named")
+    backend_for(dialect).prepare_dialect(dialect)  # compiled as the engine compiles
+    return dialect
+
+
 def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
     setup = backend_for(dialect).lock_setup_statement(dialect)
     if setup is not None:
         yield "-- The table whose lock serialises migrations and loads, made once.\n"
-        yield _sql(setup, dialect)
+        yield statement_sql(setup, dialect)
     yield "BEGIN;\n"
     lock = backend_for(dialect).lock_statement(dialect, TABLES.loaded)
     if lock is not None:
         yield "-- Two loads never interleave: the second waits for this lock.\n"
-        yield _sql(lock, dialect)
+        yield statement_sql(lock, dialect)
     yield "-- Staging holds this load's files only (DELETE: TRUNCATE would commit on Redshift).\n"
     for table in TABLES.staging:
-        yield _sql(delete(table), dialect)
+        yield statement_sql(delete(table), dialect)
     yield from _copies(dialect, settings)
     tables = TABLES
     if full:
         yield "-- --full-refresh: the star tables are rebuilt from this load's staging.\n"
         for emptying in full_refresh(tables):
-            yield _sql(emptying, dialect)
+            yield statement_sql(emptying, dialect)
     for merge in star_merges(tables):
         yield f"-- {merge.name}: deduplicate the staged rows, replace, insert (Redshift's merge).\n"
         for statement in merge.statements():
-            yield _sql(statement, dialect)
+            yield statement_sql(statement, dialect)
     yield "COMMIT;\n"
 
 
@@ -92,7 +99,7 @@ def _analytics(dialect: Dialect) -> Iterator[str]:
 
     for name, query in QUERIES.items():
         yield f"-- {name}: {query.description}\n"
-        yield _sql(query.statement(), dialect)
+        yield statement_sql(query.statement(), dialect)
 
 
 def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
@@ -105,8 +112,9 @@ def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
     if not backend_for(dialect).native_copy:
         for table, location, _ in sources:
             yield (
-                f"-- {table.name}: COPY from {location} is done by the library on {dialect.name} "
-                "(it reads the files and bulk-loads them with Redshift's conversions).\n"
+                f"-- {table.name}: COPY from {_in_comment(location)} is done by the library on "
+                f"{dialect.name} (it reads the files and bulk-loads them with Redshift's "
+                "conversions).\n"
             )
         return
     from sparkify_dw.copy.redshift import copy_command, copy_sql
@@ -116,15 +124,25 @@ def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
             yield f"-- {table.name}: Redshift reads the files itself, with the cluster's role.\n"
         else:
             yield (
-                f"-- {table.name}: the configured location {location} is local; Redshift reads "
-                "only S3, so the COPY is shown for the same layout in an example bucket.\n"
+                f"-- {table.name}: the configured location {_in_comment(location)} is local; "
+                "Redshift reads only S3, so the COPY is shown for the same layout in an example "
+                "bucket.\n"
             )
-        yield copy_sql(copy_command(table, _s3(location), _with_role(options)), dialect) + ";\n"
+        command = copy_command(table, _s3(location), _with_role(options))
+        yield copy_sql(command, dialect) + ";\n"  # the text copy_into_redshift sends
+
+
+def _in_comment(text: str) -> str:
+    """`text` fit for a `--` comment: a character that is not printable (a newline would end
+    the comment and start a statement) is written as its Python escape (`\\n`)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _s3(location: str) -> str:
     # The bundled sample is local: show the COPY as it would read the same layout on S3.
-    return location if is_s3(location) else "s3://your-bucket/" + location.rsplit("/", 1)[-1]
+    if is_s3(location):
+        return location
+    return "s3://your-bucket/" + _in_comment(location.rsplit("/", 1)[-1])
 
 
 def _with_role(options: CopyOptions) -> CopyOptions:
@@ -135,7 +153,8 @@ def _with_role(options: CopyOptions) -> CopyOptions:
     return replace(options, iam_role_arn=role, jsonpaths=jsonpaths)
 
 
-def _sql(statement: ClauseElement | Executable, dialect: Dialect) -> str:
+def statement_sql(statement: ClauseElement | Executable, dialect: Dialect) -> str:
+    """`statement` as the script prints it: values inline, ended by `;` and a newline."""
     compiled = cast(ClauseElement, statement).compile(
         dialect=dialect, compile_kwargs={"literal_binds": True}
     )

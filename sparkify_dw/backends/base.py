@@ -46,7 +46,13 @@ class Backend:
         return url, {}
 
     def prepare(self, engine: Engine) -> None:
-        """Attach what the engine needs once made (event hooks)."""
+        """Attach what the engine needs once made (event hooks); `prepare_dialect` its dialect."""
+        self.prepare_dialect(engine.dialect)
+
+    def prepare_dialect(self, dialect: Dialect) -> None:
+        """Set how `dialect` compiles SQL for this engine: for an engine's dialect (`prepare`)
+        and for the dialect `sparkify-dw sql` prints with alike, so what is printed is what is
+        sent."""
 
     def missing_database(self, url: URL) -> str | None:
         """Why there is certainly no database at `url` yet (opening it would create one), or
@@ -78,6 +84,10 @@ class Backend:
             progress=progress,
             fast_path=self.fast_copy(),
         )
+
+    def check_copy(self, table: Table, location: str, options: CopyOptions) -> None:
+        """Refuse, before a load begins, a COPY this engine could not run (a LoadError or a
+        ConfigError). The default refuses nothing: the emulation finds a bad source as it reads."""
 
     def fast_copy(self) -> FastCopyFactory | None:
         """A path that stages whole files in the engine, before the record-by-record one."""

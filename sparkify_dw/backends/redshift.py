@@ -10,6 +10,8 @@
   commit) while a load runs. LOCK cannot tell whether it will wait, so it says nothing; a
   serializable-isolation error (1023) is retried by the loader.
 - sqlalchemy-redshift declares RETURNING support Redshift lacks: turned off at import.
+- Compiling (`prepare_dialect`, redshift_connector only): a constant in a SELECT list is written
+  inline, never sent as a bind parameter, and string literals follow Redshift's rules.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, Table, event, text
+from sqlalchemy import Engine, String, Table, event, text
 from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
+from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.backends.base import Backend, Notify
 from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS
 from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
-from sparkify_dw.copy.redshift import copy_into_redshift
+from sparkify_dw.copy.redshift import copy_command, copy_into_redshift
 from sparkify_dw.errors import ConfigError
 from sparkify_dw.urls import is_secret_key, parse_flag
 
@@ -66,8 +69,14 @@ class RedshiftBackend(Backend):
         return redshift_connect_args(url)
 
     def prepare(self, engine: Engine) -> None:
+        super().prepare(engine)
         if engine.url.get_driver_name() == "redshift_connector":
             event.listen(engine, "do_connect", _connect_reporting_iam_errors)
+
+    def prepare_dialect(self, dialect: Dialect) -> None:
+        if dialect.driver == "redshift_connector":
+            # On this dialect only: not a class-wide patch of sqlalchemy-redshift's compiler.
+            dialect.statement_compiler = RedshiftConnectorCompiler
 
     def copy(
         self,
@@ -80,6 +89,9 @@ class RedshiftBackend(Backend):
         progress: Progress | None = None,
     ) -> CopyResult:
         return copy_into_redshift(connection, table, location, options)
+
+    def check_copy(self, table: Table, location: str, options: CopyOptions) -> None:
+        copy_command(table, location, options)  # S3 only, a role, every value well-formed
 
     def lock_setup_statement(self, dialect: Dialect) -> Executable | None:
         return text(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (locked_by VARCHAR(64))")
@@ -223,4 +235,42 @@ def _redshift_has_no_returning() -> None:
 
 
 _redshift_has_no_returning()
+
+
+def redshift_string(value: str) -> str:
+    """`value` as a Redshift string literal: quote and backslash doubled, nothing else changed.
+
+    Redshift reads a backslash in a literal as an escape (`\\'` is a quote inside it), which
+    its own QUOTE_LITERAL answers by doubling both
+    (https://docs.aws.amazon.com/redshift/latest/dg/r_QUOTE_LITERAL.html); doubling only the
+    quote, as PostgreSQL's standard strings need, would let `\\'` end the literal early.
+    """
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class RedshiftConnectorCompiler(RedshiftDialect_redshift_connector.statement_compiler):  # type: ignore[misc]
+    """sqlalchemy-redshift's compiler for redshift_connector, with two of Redshift's rules.
+
+    - No bind parameter in a SELECT list (SQLAlchemy's `ansi_bind_rules`: such a parameter is
+      rendered inline when the statement runs). redshift_connector binds on the server, and
+      Redshift cannot type a parameter that nothing around it types: `SELECT %s FROM …` fails
+      with "Invalid type: 705" (amazon-redshift-python-driver issue 59). Constants in the
+      checks' and the analytics' SELECT lists (`'users' AS table_name`, `CASE … THEN 'Monday'`,
+      the merges' `nullif(year, 0)`) are written into the statement; filters in WHERE stay
+      parameters.
+    - A string literal is `redshift_string`: quote and backslash doubled, and `%` left single.
+      For a `format` paramstyle SQLAlchemy doubles `%` inside literals too, expecting the
+      driver to undo it; redshift_connector's `convert_paramstyle` leaves quoted text alone, so
+      `LIKE '%%Edge/%%'` would reach Redshift as written.
+    """
+
+    ansi_bind_rules = True
+
+    def render_literal_value(self, value: Any, type_: Any) -> str:
+        if isinstance(value, str) and isinstance(type_, String):
+            return redshift_string(value)
+        rendered: str = super().render_literal_value(value, type_)
+        return rendered
+
+
 BACKEND = RedshiftBackend()

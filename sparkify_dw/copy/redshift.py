@@ -2,7 +2,12 @@
 
 Known traps handled here (spec/copy-semantics.md):
 - redshift_connector sends bind parameters, and COPY does not take them (sqlalchemy-redshift
-  issue 240), so the statement is rendered with its values inline and sent as text.
+  issue 240), so the statement is rendered with its values inline (`copy_sql`) and that text is
+  sent as it is, with no parameters: the driver then does not look into it, so a `%` or a
+  `:2018` in a key reaches Redshift unchanged, and `sparkify-dw sql` prints the same bytes.
+- Every value in it is checked or escaped (`check_copy_values`): the IAM role ARN and the
+  REGION must match their grammar, an S3 location must name a valid bucket; what remains (the
+  keys) is escaped by Redshift's rules for string literals, where a backslash escapes.
 - Its docstring says max_error defaults to 100000; Redshift's own default, 0, is passed always.
 - A COPY over MAXERROR aborts the transaction, so its rejects are read from STL_LOAD_ERRORS
   (SYS_LOAD_ERROR_DETAIL on Serverless) on a second connection, by the session's pid.
@@ -14,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, column, func, literal, select, table, text
+from sqlalchemy import Select, Table, column, func, literal, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy_redshift.commands import Compression, CopyCommand, Format
@@ -78,8 +83,79 @@ def error_view(host: str | None) -> ErrorView:
     return SYS_LOAD_ERROR_DETAIL if ".redshift-serverless." in (host or "") else STL_LOAD_ERRORS
 
 
+# An IAM role's ARN: arn:<partition>:iam::<12-digit account>:role/<path><name>, the path
+# (optional) and the name of letters, digits and + = , . @ _ - , the name at most 64 characters
+# ("IAM ARNs" and "Friendly names and paths":
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html). Several roles,
+# comma-separated, are a chain that COPY assumes in order
+# (https://docs.aws.amazon.com/redshift/latest/mgmt/authorizing-redshift-service-chaining-roles.html).
+_ROLE_ARN = (
+    r"arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}"
+)
+ROLE_ARNS = re.compile(rf"{_ROLE_ARN}(?:,{_ROLE_ARN})*", re.ASCII)
+# A region's name: us-west-2, eu-central-1, us-gov-west-1, us-iso-east-1, cn-north-1, …
+# (https://docs.aws.amazon.com/general/latest/gr/rande.html); REGION in COPY names the bucket's
+# (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-source-s3.html).
+REGION_NAME = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}", re.ASCII)
+# A general purpose bucket's name: 3 to 63 lowercase letters, digits, dots and hyphens, a letter
+# or digit at each end, no two dots together, not an IP address, none of the reserved prefixes
+# and suffixes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+_BUCKET = re.compile(r"[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]", re.ASCII)
+_IP_ADDRESS = re.compile(r"[0-9]+(?:\.[0-9]+){3}", re.ASCII)
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# ASCII control characters: a key may hold them, a statement had better not (a NUL ends the
+# query string of the wire protocol, a newline breaks a script's `--` comment).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def valid_bucket(name: str) -> bool:
+    """Whether `name` follows S3's naming rules for a general purpose bucket."""
+    return bool(
+        _BUCKET.fullmatch(name)
+        and ".." not in name
+        and not _IP_ADDRESS.fullmatch(name)
+        and not name.startswith(_RESERVED_PREFIXES)
+        and not name.endswith(_RESERVED_SUFFIXES)
+    )
+
+
+def check_s3_uri(uri: str, what: str, *, object_key: bool = False) -> None:
+    """A ConfigError unless `uri` is s3://<valid bucket>/<key> (a key needed if `object_key`)
+    with no control character; the key is otherwise free (escaped where it is written)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not valid_bucket(bucket):
+        raise ConfigError(
+            f"{what} {uri!r} does not name a valid S3 bucket (s3://bucket/key, the bucket of "
+            "3-63 lowercase letters, digits, dots and hyphens)"
+        )
+    if object_key and not key:
+        raise ConfigError(f"{what} {uri!r} names a bucket, not an object: use s3://bucket/key")
+    if _CONTROL.search(key):
+        raise ConfigError(f"{what} {uri!r} has a control character (a newline, a tab, …)")
+
+
+def check_copy_values(options: CopyOptions, location: str, what: str) -> None:
+    """Every value COPY writes into its text: the role, the region and the S3 locations."""
+    if not ROLE_ARNS.fullmatch(options.iam_role_arn or ""):
+        raise ConfigError(
+            f"The IAM role ARN {options.iam_role_arn!r} ([IAM_ROLE] ARN in dwh.cfg, "
+            "iam_role_arn in Settings) is not a role's ARN: "
+            "arn:aws:iam::<12-digit account>:role/<name>"
+        )
+    if options.region is not None and not REGION_NAME.fullmatch(options.region):
+        raise ConfigError(
+            f"The S3 REGION {options.region!r} ([S3] REGION in dwh.cfg, region in Settings) "
+            "is not a region name such as us-west-2"
+        )
+    check_s3_uri(location, what)
+    if options.jsonpaths is not None:
+        check_s3_uri(options.jsonpaths, "The JSONPaths file", object_key=True)
+
+
 def copy_command(target: Table, location: str, options: CopyOptions) -> CopyCommand:
-    """The COPY statement for `target`, with Redshift's defaults made explicit."""
+    """The COPY statement for `target`, with Redshift's defaults made explicit and every value
+    in it checked (`check_copy_values`): a ConfigError names a malformed one."""
     if not is_s3(location):
         raise LoadError(f"Redshift's COPY reads from S3, not from {location}: use s3://…")
     if options.jsonpaths is not None and not is_s3(options.jsonpaths):
@@ -89,6 +165,7 @@ def copy_command(target: Table, location: str, options: CopyOptions) -> CopyComm
             "Redshift's COPY needs an IAM role that can read the bucket: set [IAM_ROLE] ARN "
             "in dwh.cfg (or iam_role_arn in Settings)"
         )
+    check_copy_values(options, location, f"The S3 location of {target.name}")
     path_file = options.jsonpaths or ("auto ignorecase" if options.ignore_case else "auto")
     try:
         return _copy_command(target, location, options, path_file)
@@ -119,8 +196,16 @@ def _copy_command(
 
 
 def copy_sql(command: CopyCommand, connection_or_dialect: Any, *, mask: bool = True) -> str:
-    """The COPY as text with its values inline; secrets masked unless `mask` is False."""
-    dialect = getattr(connection_or_dialect, "dialect", connection_or_dialect)
+    """The COPY as Redshift reads it, values inline; secrets masked unless `mask` is False.
+
+    The same text whatever the caller's driver: compiled by a fresh dialect of the same class
+    with the `named` paramstyle (a `format` one would double each `%` in a literal, for a driver
+    to undo; sent without parameters nothing undoes it) and Redshift's literal rules, quote and
+    backslash doubled (https://docs.aws.amazon.com/redshift/latest/dg/r_QUOTE_LITERAL.html).
+    """
+    given = getattr(connection_or_dialect, "dialect", connection_or_dialect)
+    dialect = type(given)(paramstyle="named")
+    dialect._backslash_escapes = True  # PostgreSQL's compiler then doubles backslashes too
     sql = str(command.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     return _SECRET.sub(r"\1=***", sql) if mask else sql
 
@@ -130,7 +215,11 @@ def copy_into_redshift(connection: Connection, target: Table, location: str,
     command = copy_command(target, location, options)
     pid = connection.execute(select(func.pg_backend_pid())).scalar_one()
     try:
-        connection.execute(text(copy_sql(command, connection, mask=False)))
+        # As text, with no parameters: the driver sends it untouched (no `%%` undone, no
+        # `:name` taken for a parameter), the very text `sparkify-dw sql` prints.
+        connection.exec_driver_sql(
+            copy_sql(command, connection, mask=False), execution_options={"no_parameters": True}
+        )
     except DBAPIError as exc:
         rejects = _rejects(connection, pid, after_failure=True)
         shown = "; ".join(r.describe() for r in rejects[:3])

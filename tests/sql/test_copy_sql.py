@@ -50,7 +50,7 @@ def test_copy_of_the_events_maps_them_through_the_jsonpaths_file() -> None:
 
 
 def test_max_error_is_redshifts_zero_by_default_not_sqlalchemy_redshifts_100000() -> None:
-    assert "MAXERROR AS 0" in _sql(StagingSong.__table__, "s3://b/song_data")
+    assert "MAXERROR AS 0" in _sql(StagingSong.__table__, "s3://sparkify-in/song_data")
 
 
 def test_secrets_are_masked_in_the_text_shown_to_people() -> None:
@@ -128,9 +128,12 @@ def test_the_copy_sent_to_redshift_carries_no_aws_key_of_the_environment(
     monkeypatch.setenv("AWS_SESSION_TOKEN", AWS_TOKEN)
     for table, options in (
         (StagingSong.__table__, CopyOptions(iam_role_arn=ROLE, region="us-west-2")),
-        (StagingEvent.__table__, CopyOptions(iam_role_arn=ROLE, jsonpaths="s3://b/paths.json")),
+        (
+            StagingEvent.__table__,
+            CopyOptions(iam_role_arn=ROLE, jsonpaths="s3://sparkify-in/paths.json"),
+        ),
     ):
-        command = copy_command(table, "s3://b/data", options)  # type: ignore[arg-type]
+        command = copy_command(table, "s3://sparkify-in/data", options)  # type: ignore[arg-type]
         sent = copy_sql(command, DIALECT, mask=False)
         assert f"CREDENTIALS AS 'aws_iam_role={ROLE}'" in sent
         for secret in ("AKIASPARKIFYLEAKTEST", AWS_SECRET, AWS_TOKEN):

@@ -235,7 +235,7 @@ def test_a_malformed_role_arn_is_one_line_not_a_traceback(
     config = tmp_path / "dwh.cfg"
     config.write_text("[IAM_ROLE]\nARN=arn:aws:iam::123:role/dwhRole\n")
     result = cli("sql", "--config", str(config))
-    result.error_line("Cannot build the COPY into staging_songs: invalid AWS account ID")
+    result.error_line("The IAM role ARN 'arn:aws:iam::123:role/dwhRole'", "12-digit account")
 
 
 def test_alembic_takes_the_cluster_from_a_dwh_cfg(tmp_path: Path, dwh_cfg: Path) -> None:
