@@ -12,6 +12,7 @@ from typing import Literal
 
 from sparkify_dw.copy.convert import ConversionOptions
 from sparkify_dw.errors import ConfigError
+from sparkify_dw.redshift_rules import timeformat_problem
 
 Compression = Literal["gzip", "bzip2"]
 
@@ -43,6 +44,7 @@ class CopyOptions:
 
     def __post_init__(self) -> None:
         check_max_error(self.max_error)
+        check_timeformat(self.timeformat)
 
     def conversion(self) -> ConversionOptions:
         return ConversionOptions(
@@ -59,6 +61,15 @@ def check_max_error(value: int) -> None:
         raise ConfigError(
             f"MAXERROR must be a whole number from 0 to {MAX_MAXERROR:,}, not {value!r}"
         )
+
+
+def check_timeformat(value: str | None) -> None:
+    """A ConfigError unless Redshift's COPY takes TIMEFORMAT `value` ('auto', 'epochsecs',
+    'epochmillisecs', spelled exactly, or a format string; None: not set). The emulation would
+    otherwise read a misspelt keyword as 'auto' and a Redshift load would fail on it."""
+    problem = None if value is None else timeformat_problem(value)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 @dataclass(frozen=True)
