@@ -49,12 +49,12 @@ REJECT_FIELDS = ("filename", "line_number", "colname", "type", "raw_line", "raw_
 #   invalid credentials, or insufficient privileges", so after such a failure it names an older
 #   COPY of the session: https://docs.aws.amazon.com/redshift/latest/dg/PG_LAST_COPY_ID.html
 #   A COPY that failed before loading has no load errors: none are attributed to it.
-# - STL views exist on provisioned clusters only ("System monitoring (provisioned only)"), and
-#   show queries of the main cluster, not of a concurrency scaling cluster (STL_QUERY's
-#   concurrency_scaling_status 1): https://docs.aws.amazon.com/redshift/latest/dg/c_intro_system_views.html,
+# - STL views exist on provisioned clusters only ("System monitoring (provisioned only)") and
+#   describe the main cluster; STL_QUERY marks a query run on a concurrency scaling cluster with
+#   concurrency_scaling_status 1: https://docs.aws.amazon.com/redshift/latest/dg/c_intro_system_views.html,
 #   https://docs.aws.amazon.com/redshift/latest/dg/r_STL_QUERY.html. Serverless cannot query
 #   them (https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-monitoring.html), and a
-#   Multi-AZ deployment's queries on its secondary are in the SYS views only
+#   Multi-AZ deployment's primary and secondary are monitored through the SYS views
 #   (https://docs.aws.amazon.com/redshift/latest/mgmt/monitoring-multi-az-query.html).
 #   So STL is asked first (it keeps the raw line and value); when it cannot be queried, does not
 #   know the COPY, or the COPY ran elsewhere, SYS (everywhere; no raw line or value):
