@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
+from sparkify_dw.backends import backend_for
 from sparkify_dw.copy.options import Reject
-from sparkify_dw.models import LoadErrorRecord
+from sparkify_dw.models import TABLES
 
 
 def new_load_id() -> str:
@@ -50,9 +51,9 @@ class RejectLog:
             }
             for r in rejects
         ]
-        # One executemany, bounded by MAXERROR + 1 rows.
+        # At most MAXERROR + 1 rows: one executemany, or on Redshift multi-row INSERTs.
         with self.engine.begin() as connection:
-            connection.execute(insert(LoadErrorRecord), rows)
+            backend_for(connection).insert_rows(connection, TABLES.load_errors, rows)
 
     def where(self) -> str:
         """Where a user finds these rejects."""

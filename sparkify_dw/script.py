@@ -24,6 +24,7 @@ from sparkify_dw.copy.options import CopyOptions
 from sparkify_dw.migrate import offline_sql
 from sparkify_dw.models import TABLES
 from sparkify_dw.sources import is_s3
+from sparkify_dw.sql import Analyze
 from sparkify_dw.transforms import full_refresh, star_merges
 from sparkify_dw.urls import parse_url
 
@@ -130,6 +131,9 @@ def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
             )
         command = copy_command(table, _s3(location), _with_role(options))
         yield copy_sql(command, dialect) + ";\n"  # the text copy_into_redshift sends
+        if options.stat_update:
+            yield "-- Fresh statistics: ANALYZE (COPY's STATUPDATE ON needs the table's owner).\n"
+            yield statement_sql(Analyze(table), dialect)
 
 
 def _in_comment(text: str) -> str:

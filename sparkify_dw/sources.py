@@ -390,6 +390,39 @@ def _split_key(url: str) -> tuple[str, str]:
     return bucket, key
 
 
+def bucket_of(url: str) -> str:
+    """The bucket of an s3:// URL."""
+    return _split(url)[0]
+
+
+def bucket_region(bucket: str) -> str:
+    """The region a bucket is in, from HeadBucket's `x-amz-bucket-region` header, which S3
+    sends "whether access to the bucket is authorized or not" (AWS recommends HeadBucket over
+    GetBucketLocation for this: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html).
+    A SourceError (one line, no credential) when S3 cannot be asked or does not say."""
+    from botocore.exceptions import ClientError
+
+    url = f"s3://{bucket}"
+    with _s3_errors(url, f"S3 bucket {bucket} does not exist"):
+        try:
+            answer: Any = s3_client().head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            region = _region_header(exc.response)
+            if region is None:
+                raise
+            return region
+    region = answer.get("BucketRegion") or _region_header(answer)
+    if not region:
+        raise SourceError(f"S3 did not say which region bucket {bucket} is in")
+    return str(region)
+
+
+def _region_header(answer: Any) -> str | None:
+    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    region = headers.get("x-amz-bucket-region")
+    return str(region) if region else None
+
+
 def _list_s3(location: str) -> list[SourceObject]:
     bucket, prefix = _split(location)
     pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)

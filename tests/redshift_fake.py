@@ -193,6 +193,11 @@ class FakeRedshift:
             Answer(r"^select current_schema\(\)", ("current_schema",), [("public",)]),
             Answer(r"^show standard_conforming_strings", ("setting",), [("off",)]),
             Answer(r"^show transaction isolation level", ("setting",), [("serializable",)]),
+            Answer(
+                r"pg_backend_pid\(\).*getdate\(\)",  # copy/redshift.py: the mark before a COPY
+                ("pg_backend_pid", "getdate"),
+                [(PID, dt.datetime(2026, 11, 30, 12, 0, 0))],
+            ),
             Answer(r"pg_backend_pid\(\)", ("pg_backend_pid",), [(PID,)]),
             Answer(r"pg_last_copy_count\(\)", ("pg_last_copy_count",), [(self.copy_count,)]),
             Answer(r"from (stl_load_errors|sys_load_error_detail)", REJECT_COLUMNS, []),

@@ -10,10 +10,10 @@ capabilities) and registers its SQL compilation and Alembic impl when it is impo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, insert
 from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.sql import Executable
 
@@ -92,6 +92,14 @@ class Backend:
     def fast_copy(self) -> FastCopyFactory | None:
         """A path that stages whole files in the engine, before the record-by-record one."""
         return None
+
+    # --- small writes -------------------------------------------------------------------------
+    def insert_rows(
+        self, connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """INSERT `rows` (one mapping per row, each with the same keys): one executemany."""
+        if rows:
+            connection.execute(insert(table), list(rows))
 
     # --- loads side by side -------------------------------------------------------------------
     def lock_setup_statement(self, dialect: Dialect) -> Executable | None:

@@ -37,10 +37,13 @@ class CopyOptions:
     compression: Compression | None = None  # GZIP | BZIP2
     manifest: bool = False  # MANIFEST: the location is a manifest file
     # Redshift only: the role COPY assumes to read S3, and the bucket's region when it differs
+    # (None: looked up with boto3 and added when it is not the cluster's)
     iam_role_arn: str | None = None
     region: str | None = None
     comp_update: bool = False  # COMPUPDATE OFF: the encodings are declared on the models
-    stat_update: bool = True  # STATUPDATE ON: the transforms join the staging tables
+    # Fresh statistics after the COPY, for the transforms' joins: on Redshift an ANALYZE of its
+    # own after a COPY with STATUPDATE OFF (docs/redshift.md), locally the emulation's ANALYZE.
+    stat_update: bool = True
 
     def __post_init__(self) -> None:
         check_max_error(self.max_error)

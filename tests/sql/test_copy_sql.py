@@ -7,7 +7,14 @@ from sqlalchemy_redshift.commands import CopyCommand
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.copy import CopyOptions
-from sparkify_dw.copy.redshift import copy_command, copy_sql
+from sparkify_dw.copy.redshift import (
+    STL_LOAD_ERRORS,
+    SYS_LOAD_ERROR_DETAIL,
+    CopyMark,
+    ErrorView,
+    copy_command,
+    copy_sql,
+)
 from sparkify_dw.errors import LoadError
 from sparkify_dw.models import StagingEvent, StagingSong
 from tests.helpers import parse_redshift, secret_forms
@@ -26,7 +33,7 @@ def test_copy_of_the_songs_uses_json_auto() -> None:
     assert sql == (
         "COPY staging_songs FROM 's3://udacity-dend/song_data' "
         f"WITH CREDENTIALS AS 'aws_iam_role={ROLE}' FORMAT AS JSON AS 'auto' "
-        "COMPUPDATE OFF MAXERROR AS 0 STATUPDATE ON REGION 'us-west-2'"
+        "COMPUPDATE OFF MAXERROR AS 0 STATUPDATE OFF REGION 'us-west-2'"
     )
     parse_redshift(sql)
 
@@ -84,31 +91,32 @@ def test_what_redshift_cannot_do_is_a_clear_error(
 
 
 @pytest.mark.parametrize(
-    ("host", "view", "reads"),
+    ("view", "log", "reads"),
     [
-        ("sparkify.abc.us-west-2.redshift.amazonaws.com", "stl_load_errors", "raw_line"),
-        ("wg.123.us-west-2.redshift-serverless.amazonaws.com", "sys_load_error_detail",
-         "error_message"),
+        (STL_LOAD_ERRORS, "stl_query", "raw_line"),
+        (SYS_LOAD_ERROR_DETAIL, "sys_query_history", "error_message"),
     ],
-)  # fmt: skip
-def test_rejects_are_read_from_the_system_view_of_the_deployment(
-    host: str, view: str, reads: str
+    ids=["STL", "SYS"],
+)
+def test_each_family_finds_the_copy_and_its_errors_with_redshift_sql(
+    view: ErrorView, log: str, reads: str
 ) -> None:
-    import sqlalchemy as sa
+    """Both families' queries, as Redshift gets them (tests/unit/test_redshift_rejects.py runs
+    them against a fake Redshift)."""
+    import datetime as dt
 
-    from sparkify_dw.copy.redshift import error_view
-
-    chosen = error_view(host)
-    for query in (
-        chosen.select(sa.func.pg_last_copy_id()),
-        chosen.select(chosen.last_query(42).scalar_subquery()),
-    ):
-        sql = " ".join(
-            str(query.compile(dialect=DIALECT, compile_kwargs={"literal_binds": True})).split()
-        )
-        assert f"FROM {view}" in sql
-        assert reads in sql
-        parse_redshift(sql)
+    mark = CopyMark(1073840810, dt.datetime(2024, 11, 30, 12, 0, 0), "COPY staging_events")
+    find, errors = (
+        " ".join(str(q.compile(dialect=DIALECT, compile_kwargs={"literal_binds": True})).split())
+        for q in (view.find_copy(mark), view.select(12058149))
+    )
+    assert f"FROM {log}" in find
+    assert "LIMIT 1" in find
+    assert "'2024-11-30 12:00:00'" in find
+    assert f"FROM {view.name}" in errors
+    assert reads in errors
+    for sql in (find, errors):
+        parse_redshift(sql.replace("%%", "%"))
 
 
 # No secret in the COPY --------------------------------------------------------------------
@@ -160,3 +168,23 @@ def test_copy_sql_masks_key_credentials_in_the_text_shown(token: str | None) -> 
             assert form not in shown
     expected = "aws_access_key_id=AKIASPARKIFYLEAKTEST;aws_secret_access_key=***"
     assert f"CREDENTIALS AS '{expected}{';token=***' if token else ''}'" in shown
+
+
+def test_the_script_analyzes_each_staging_table_after_its_copy() -> None:
+    """The COPY leaves statistics to an ANALYZE of its own (STATUPDATE ON needs the owner)."""
+    from sparkify_dw.config import Settings
+    from sparkify_dw.script import run_script
+
+    script = " ".join(run_script("redshift", Settings(iam_role_arn=ROLE)).split())
+    order = [
+        script.index(statement)
+        for statement in (
+            "COPY staging_songs FROM",
+            "ANALYZE staging_songs;",
+            "COPY staging_events FROM",
+            "ANALYZE staging_events;",
+        )
+    ]
+    assert order == sorted(order)
+    assert script.count("STATUPDATE OFF;") == 2
+    assert "STATUPDATE ON;" not in script
