@@ -30,10 +30,23 @@ class EpochMsToTimestamp(FunctionElement[dt.datetime]):
 
 @compiles(EpochMsToTimestamp)
 def _epoch_ms_default(element: EpochMsToTimestamp, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL and Redshift: multiply, never `ts / 1000` (BIGINT division drops the
-    # milliseconds; Redshift's DATEADD takes an INT and overflows on epoch milliseconds).
+    # PostgreSQL and Redshift, the same SQL: the whole seconds, then the milliseconds left over.
+    # Redshift documents `TIMESTAMP 'epoch' + <seconds> * INTERVAL '1 second'` (the EPOCH note of
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_Dateparts_for_datetime_functions.html),
+    # an interval literal as "a numeric quantity and a supported date part"
+    # (https://docs.aws.amazon.com/redshift/latest/dg/r_interval_literals.html), `millisecond`
+    # being one of those date parts, and MOD (r_MOD.html). BIGINT `/` truncates and MOD takes the
+    # dividend's sign, so ts = 1000 * (ts / 1000) + MOD(ts, 1000) for every ts, negative too:
+    # exact, milliseconds kept. Never `ts / 1000` alone (it drops the milliseconds), never
+    # DATEADD (it takes an INT: epoch milliseconds overflow it), and never one INTERVAL times the
+    # whole ~1.5e12 milliseconds (not a documented form; PostgreSQL's double arithmetic is then
+    # off by microseconds near year 9999).
     (millis,) = element.clauses
-    return f"(TIMESTAMP 'epoch' + {compiler.process(millis, **kw)} * INTERVAL '1 millisecond')"
+    ts = compiler.process(millis, **kw)
+    return (
+        f"(TIMESTAMP 'epoch' + ({ts} / 1000) * INTERVAL '1 second'"
+        f" + MOD({ts}, 1000) * INTERVAL '1 millisecond')"
+    )
 
 
 @compiles(EpochMsToTimestamp, "duckdb")

@@ -28,7 +28,11 @@ DUCKDB = duckdb_engine.Dialect()
 MERGES = {merge.name: merge for merge in star_merges()}
 DIMENSIONS = ("users", "songs", "artists")
 STEPS = ("create", "fill", "analyze", "replace", "drop_known", "insert", "drop")
-EPOCH_MS = "(TIMESTAMP 'epoch' + staging_events.ts * INTERVAL '1 millisecond')"
+# Whole seconds, then the milliseconds left over: Redshift's documented forms (sql.py)
+EPOCH_MS = (
+    "(TIMESTAMP 'epoch' + (staging_events.ts / 1000) * INTERVAL '1 second' "
+    "+ MOD(staging_events.ts, 1000) * INTERVAL '1 millisecond')"
+)
 
 
 def _sql(statement: Any, dialect: sa.Dialect = REDSHIFT) -> str:
@@ -117,7 +121,8 @@ def test_the_sql_redshift_lacks_is_never_sent() -> None:
         sql = _sql(statement)
         assert "DISTINCT FROM" not in sql, name  # no IS [NOT] DISTINCT FROM on Redshift
         assert "epoch_ms" not in sql, name  # DuckDB's
-        assert "/ 1000" not in sql, name  # BIGINT division drops the milliseconds
+        # BIGINT division drops the milliseconds: only inside the form that adds them back
+        assert "/ 1000" not in sql.replace(EPOCH_MS, ""), name
 
 
 # 2. The documented pattern, for every table -----------------------------------------------------
@@ -330,12 +335,15 @@ def test_the_time_table_is_named_plainly_and_redshift_reads_it_as_a_table() -> N
 # epoch milliseconds
 
 
-def test_epoch_milliseconds_become_timestamps_by_interval_never_by_division() -> None:
+def test_epoch_milliseconds_become_whole_seconds_plus_the_milliseconds_left_over() -> None:
     for table in ("songplays", "time"):
         fill = _step(table, "fill")
         assert EPOCH_MS in fill, table
         assert "DATEADD" not in fill.upper(), table  # takes an INT: overflows on epoch ms
-        assert "staging_events.ts /" not in fill, table
+        # never one INTERVAL times the whole epoch milliseconds (~1.5e12)
+        assert "staging_events.ts * INTERVAL" not in fill, table
+        # the only division is the whole seconds', with MOD adding the rest back
+        assert fill.count("staging_events.ts /") == fill.count(EPOCH_MS), table
 
 
 # full refresh
