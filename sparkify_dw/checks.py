@@ -55,7 +55,7 @@ from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
 from sparkify_dw.models import TABLES, Tables
 from sparkify_dw.sql import EpochMsToTimestamp
 from sparkify_dw.timeparts import TIME_PARTS
-from sparkify_dw.transforms import NEXT_SONG, has_user
+from sparkify_dw.transforms import has_user, is_play
 from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import NoWarehouseError as NoWarehouseError  # raised here too
 from sparkify_dw.warehouse import open_warehouse, require_tables
@@ -240,7 +240,7 @@ def _staged_plays_loaded(t: Tables) -> Query:
             e.c.session_id,
             EpochMsToTimestamp(e.c.ts).label("start_time"),
         )
-        .where(e.c.page == NEXT_SONG, *has_user(t))
+        .where(is_play(t), *has_user(t))
         .distinct()
         .subquery("staged")
     )

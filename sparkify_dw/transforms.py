@@ -6,6 +6,10 @@ Redshift's documented pattern (`Merge`): the staged rows deduplicated into a tem
 `DELETE … USING` of the rows they replace, `INSERT` of the rest. `songplays` and `time` only gain
 rows they do not have yet. The builders never touch a connection; the loader runs them in order,
 in one transaction. What differs between engines is compiled in sql.py, never tested for here.
+
+Text is compared as Redshift compares VARCHARs, trailing blanks ignored (data contract, "Text
+comparisons"): every `=`, PARTITION BY and emptiness test on text goes through `sql.compared`
+or `sql.same`; the values stored keep their blanks.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from sparkify_dw.models import TABLES, Tables
-from sparkify_dw.sql import Analyze, EpochMsToTimestamp
+from sparkify_dw.sql import Analyze, EpochMsToTimestamp, compared, empty_as_null, same
 from sparkify_dw.timeparts import TIME_PARTS
 
 NEXT_SONG = "NextSong"
@@ -51,7 +55,8 @@ def _first_per(
     name: str,
 ) -> Subquery:
     """`columns` of the first row per `partition` in `order` (ROW_NUMBER() = 1)."""
-    rank = func.row_number().over(partition_by=partition, order_by=order).label("rank_")
+    keys = [compared(key) for key in partition]  # text keys as Redshift compares them
+    rank = func.row_number().over(partition_by=keys, order_by=order).label("rank_")
     ranked = select(*columns, rank).select_from(source).where(*where).subquery(f"{name}_ranked")
     return select(*(ranked.c[c.key] for c in columns)).where(ranked.c.rank_ == 1).subquery(name)
 
@@ -62,12 +67,17 @@ def has_user(t: Tables) -> list[ColumnElement[bool]]:
     return [e.user_id.is_not(None)]
 
 
+def is_play(t: Tables) -> ColumnElement[bool]:
+    """The event is a song play: its page is NextSong (as Redshift compares text)."""
+    return compared(t.staging_events.c.page) == NEXT_SONG
+
+
 def plays_without_user(t: Tables) -> Select[int]:
     """How many staged NextSong events have no userId: no play can be stored for them
     (songplays.user_id is NOT NULL), so the loader reports them instead."""
     e = t.staging_events.c
     missing = e.user_id.is_(None)
-    return select(func.count()).select_from(t.staging_events).where(e.page == NEXT_SONG, missing)
+    return select(func.count()).select_from(t.staging_events).where(is_play(t), missing)
 
 
 def latest_users(t: Tables) -> Subquery:
@@ -114,7 +124,7 @@ def catalogue_artists(t: Tables) -> Subquery:
         columns=[
             s.artist_id,
             s.artist_name.label("name"),
-            func.nullif(s.artist_location, "").label("location"),
+            empty_as_null(s.artist_location).label("location"),  # "" or blanks only: NULL
             s.artist_latitude.label("latitude"),
             s.artist_longitude.label("longitude"),
         ],
@@ -156,7 +166,7 @@ def staged_plays(t: Tables) -> Subquery:
             e.length,
         ],
         source=t.staging_events,
-        where=[e.page == NEXT_SONG, *has_user(t)],
+        where=[is_play(t), *has_user(t)],
         name="staged_plays",
     )
 
@@ -191,7 +201,7 @@ class Merge:
         return self.table.name
 
     def _same_key(self) -> ColumnElement[bool]:
-        return and_(*(self.table.c[k] == self.stage.c[k] for k in self.key))
+        return and_(*(same(self.table.c[k], self.stage.c[k]) for k in self.key))
 
     def create(self) -> CreateTable:
         return CreateTable(self.stage)
@@ -253,8 +263,9 @@ def merge_table(target: Table, skip: tuple[str, ...] = ()) -> Table:
 
 
 def _differs(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[bool]:
-    """`a IS DISTINCT FROM b`, spelled so Redshift (which lacks it) parses it too."""
-    return or_(a != b, and_(a.is_(None), b.is_not(None)), and_(a.is_not(None), b.is_(None)))
+    """`a IS DISTINCT FROM b`, spelled so Redshift (which lacks it) parses it too; text that
+    differs only in trailing blanks does not differ."""
+    return or_(~same(a, b), and_(a.is_(None), b.is_not(None)), and_(a.is_not(None), b.is_(None)))
 
 
 def _dimension(target: Table, source: Subquery, key: str, newer: str | None = None) -> Merge:
@@ -275,8 +286,8 @@ def songplays_merge(t: Tables) -> Merge:
     """Every staged play once; a play already stored is never added again nor changed."""
     plays, matches = staged_plays(t), song_matches(t)
     match = and_(
-        matches.c.title == plays.c.song,
-        matches.c.artist_name == plays.c.artist,
+        same(matches.c.title, plays.c.song),
+        same(matches.c.artist_name, plays.c.artist),
         matches.c.duration == plays.c.length,
     )
     query = select(
@@ -298,7 +309,7 @@ def time_merge(t: Tables) -> Merge:
     e = t.staging_events.c
     starts = (
         select(EpochMsToTimestamp(e.ts).label("start_time"))
-        .where(e.page == NEXT_SONG, *has_user(t))  # the start times of stored plays only
+        .where(is_play(t), *has_user(t))  # the start times of stored plays only
         .distinct()
         .subquery("play_starts")
     )

@@ -7,6 +7,8 @@ artist_id, location, browser and OS), so results are the same on every engine.
 Browser and OS families are classified in SQL with `CASE WHEN user_agent LIKE …` (first rule that
 matches wins, see `BROWSERS` and `OPERATING_SYSTEMS`): the grouping stays in the database, which
 is what scales on Redshift, and LIKE is case-sensitive and means the same on all three engines.
+Text filtered or grouped on (level, location) is compared as Redshift compares it, trailing
+blanks ignored (`sql.compared`; data contract, "Text comparisons").
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from sparkify_dw.analytics.filters import Filters
 from sparkify_dw.models import Artist, Song, Songplay, Time, User
+from sparkify_dw.sql import compared
 from sparkify_dw.timeparts import WEEKDAYS
 
 # (family, LIKE patterns): the first family with a matching pattern wins, so the order matters:
@@ -103,7 +106,7 @@ def _plays(filters: Filters) -> list[ColumnElement[bool]]:
     """The conditions that select the plays a query counts."""
     conditions = _start_bounds(songplays.c.start_time, filters)
     if filters.level is not None:
-        conditions.append(songplays.c.level == literal(filters.level, String()))
+        conditions.append(compared(songplays.c.level) == literal(filters.level, String()))
     return conditions
 
 
@@ -198,11 +201,12 @@ def daily_active_users(filters: Filters) -> Select[Any]:
 
 
 def level_split(filters: Filters) -> Select[Any]:
+    level = compared(songplays.c.level)
     return (
-        select(songplays.c.level, _plays_count(), _users_count(songplays.c.user_id))
+        select(level.label("level"), _plays_count(), _users_count(songplays.c.user_id))
         .where(*_plays(filters))
-        .group_by(songplays.c.level)
-        .order_by(songplays.c.level)
+        .group_by(level)
+        .order_by(level)
     )
 
 
@@ -211,7 +215,7 @@ def conversions(filters: Filters) -> Select[Any]:
     # when it happened, and every play counts in finding it.
     first_free = (
         select(songplays.c.user_id, func.min(songplays.c.start_time).label("first_free_play"))
-        .where(songplays.c.level == _text("free"))
+        .where(compared(songplays.c.level) == _text("free"))
         .group_by(songplays.c.user_id)
         .subquery("first_free")
     )
@@ -227,7 +231,7 @@ def conversions(filters: Filters) -> Select[Any]:
                 paid,
                 and_(
                     paid.c.user_id == first_free.c.user_id,
-                    paid.c.level == _text("paid"),
+                    compared(paid.c.level) == _text("paid"),
                     paid.c.start_time > first_free.c.first_free_play,
                 ),
             )
@@ -251,12 +255,13 @@ def conversions(filters: Filters) -> Select[Any]:
 
 
 def top_locations(filters: Filters) -> Select[Any]:
+    location = compared(songplays.c.location)  # "" and blanks only are no location
     return _limited(
-        select(songplays.c.location, _plays_count(), _users_count(songplays.c.user_id))
-        .where(songplays.c.location.is_not(None), songplays.c.location != _text(""))
+        select(location.label("location"), _plays_count(), _users_count(songplays.c.user_id))
+        .where(songplays.c.location.is_not(None), location != _text(""))
         .where(*_plays(filters))
-        .group_by(songplays.c.location)
-        .order_by(desc("plays"), songplays.c.location),
+        .group_by(location)
+        .order_by(desc("plays"), location),
         filters,
     )
 

@@ -28,7 +28,11 @@ DUCKDB = duckdb_engine.Dialect()
 MERGES = {merge.name: merge for merge in star_merges()}
 DIMENSIONS = ("users", "songs", "artists")
 STEPS = ("create", "fill", "analyze", "replace", "drop_known", "insert", "drop")
-EPOCH_MS = "(TIMESTAMP 'epoch' + staging_events.ts * INTERVAL '1 millisecond')"
+# Whole seconds, then the milliseconds left over: Redshift's documented forms (sql.py)
+EPOCH_MS = (
+    "(TIMESTAMP 'epoch' + (staging_events.ts / 1000) * INTERVAL '1 second' "
+    "+ MOD(staging_events.ts, 1000) * INTERVAL '1 millisecond')"
+)
 
 
 def _sql(statement: Any, dialect: sa.Dialect = REDSHIFT) -> str:
@@ -117,7 +121,9 @@ def test_the_sql_redshift_lacks_is_never_sent() -> None:
         sql = _sql(statement)
         assert "DISTINCT FROM" not in sql, name  # no IS [NOT] DISTINCT FROM on Redshift
         assert "epoch_ms" not in sql, name  # DuckDB's
-        assert "/ 1000" not in sql, name  # BIGINT division drops the milliseconds
+        # BIGINT division drops the milliseconds: only inside the form that adds them back
+        assert "/ 1000" not in sql.replace(EPOCH_MS, ""), name
+        assert "rtrim" not in sql.lower(), name  # Redshift ignores trailing blanks itself
 
 
 # 2. The documented pattern, for every table -----------------------------------------------------
@@ -236,7 +242,11 @@ def test_songs_fill_reads_year_zero_as_null() -> None:
 
 
 def test_artists_fill_reads_an_empty_location_as_null() -> None:
-    assert "nullif(staging_songs.artist_location, '') AS location" in _step("artists", "fill")
+    # NULLIF(location, '') as Redshift evaluates it: blanks only are empty too
+    assert (
+        "CASE WHEN (staging_songs.artist_location = '') THEN NULL "
+        "ELSE staging_songs.artist_location END AS location"
+    ) in _step("artists", "fill")
 
 
 # songplays
@@ -330,12 +340,92 @@ def test_the_time_table_is_named_plainly_and_redshift_reads_it_as_a_table() -> N
 # epoch milliseconds
 
 
-def test_epoch_milliseconds_become_timestamps_by_interval_never_by_division() -> None:
+def test_epoch_milliseconds_become_whole_seconds_plus_the_milliseconds_left_over() -> None:
     for table in ("songplays", "time"):
         fill = _step(table, "fill")
         assert EPOCH_MS in fill, table
         assert "DATEADD" not in fill.upper(), table  # takes an INT: overflows on epoch ms
-        assert "staging_events.ts /" not in fill, table
+        # never one INTERVAL times the whole epoch milliseconds (~1.5e12)
+        assert "staging_events.ts * INTERVAL" not in fill, table
+        # the only division is the whole seconds', with MOD adding the rest back
+        assert fill.count("staging_events.ts /") == fill.count(EPOCH_MS), table
+
+
+# text, compared as Redshift compares it (trailing blanks ignored)
+
+T = "rtrim({}, ' ')"  # DuckDB and PostgreSQL: the value with its trailing spaces trimmed
+
+
+def _pair(a: str, b: str, op: str = "=") -> tuple[str, str]:
+    return f"{a} {op} {b}", f"{T.format(a)} {op} {T.format(b)}"
+
+
+# (table, step): each text comparison as Redshift receives it (the engine ignores the blanks)
+# and as DuckDB and PostgreSQL run it
+TEXT_COMPARISONS: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("songplays", "fill"): [
+        _pair("song_matches.title", "staged_plays.song"),
+        _pair("song_matches.artist_name", "staged_plays.artist"),
+        (
+            "PARTITION BY staging_songs.title, staging_songs.artist_name,",
+            f"PARTITION BY {T.format('staging_songs.title')}, "
+            f"{T.format('staging_songs.artist_name')},",
+        ),
+        ("staging_events.page = 'NextSong'", f"{T.format('staging_events.page')} = 'NextSong'"),
+    ],
+    ("time", "fill"): [
+        ("staging_events.page = 'NextSong'", f"{T.format('staging_events.page')} = 'NextSong'"),
+    ],
+    ("songs", "fill"): [
+        (
+            "PARTITION BY staging_songs.song_id ",
+            f"PARTITION BY {T.format('staging_songs.song_id')} ",
+        ),
+    ],
+    ("artists", "fill"): [
+        (
+            "PARTITION BY staging_songs.artist_id ",
+            f"PARTITION BY {T.format('staging_songs.artist_id')} ",
+        ),
+        (
+            "CASE WHEN (staging_songs.artist_location = '') THEN NULL",
+            f"CASE WHEN ({T.format('staging_songs.artist_location')} = '') THEN NULL",
+        ),
+    ],
+    ("songs", "replace"): [
+        _pair("songs.song_id", "merge_songs.song_id"),
+        _pair("songs.title", "merge_songs.title", "!="),
+        _pair("songs.artist_id", "merge_songs.artist_id", "!="),
+    ],
+    ("songs", "drop_known"): [_pair("songs.song_id", "merge_songs.song_id")],
+    ("artists", "replace"): [
+        _pair("artists.artist_id", "merge_artists.artist_id"),
+        _pair("artists.name", "merge_artists.name", "!="),
+        _pair("artists.location", "merge_artists.location", "!="),
+    ],
+    ("artists", "drop_known"): [_pair("artists.artist_id", "merge_artists.artist_id")],
+}
+
+
+@pytest.mark.parametrize("dialect", [POSTGRESQL, DUCKDB], ids=["postgresql", "duckdb"])
+@pytest.mark.parametrize(("table", "step"), list(TEXT_COMPARISONS))
+def test_the_local_engines_compare_text_with_its_trailing_blanks_trimmed(
+    table: str, step: str, dialect: sa.Dialect
+) -> None:
+    redshift, local = _step(table, step), _step(table, step, dialect)
+    for on_redshift, on_local in TEXT_COMPARISONS[table, step]:
+        assert on_redshift in redshift, on_redshift
+        assert on_local in local, on_local
+    expected = sum(on_local.count("rtrim(") for _, on_local in TEXT_COMPARISONS[table, step])
+    assert local.count("rtrim(") == expected, "a text comparison not listed here"
+
+
+@pytest.mark.parametrize("dialect", [POSTGRESQL, DUCKDB], ids=["postgresql", "duckdb"])
+def test_what_is_not_text_is_compared_as_it_is(dialect: sa.Dialect) -> None:
+    for table in ("songplays", "users", "time"):
+        assert _step(table, "drop_known", dialect) == _step(table, "drop_known")
+    assert "PARTITION BY staging_events.user_id ORDER BY" in _step("users", "fill", dialect)
+    assert "rtrim" not in _step("users", "replace", dialect)
 
 
 # full refresh
