@@ -30,10 +30,10 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import Double, Float, Integer, SmallInteger, String, Table
-from sqlalchemy import types as sqltypes
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from sparkify_dw.backends.duckdb_sql import LINE_OK, column_sql, json_path, quote
 from sparkify_dw.copy.jsonpaths import Path as JsonPath
 from sparkify_dw.copy.jsonpaths import plain_keys
 from sparkify_dw.copy.jsonread import MAX_RECORD_BYTES
@@ -55,100 +55,12 @@ MAX_BATCH_FILES = 64
 MAX_FILE_BYTES = 256 * 1024 * 1024
 # Objects up to this size share a spool file with others; larger ones get one of their own.
 SMALL_OBJECT_BYTES = 1024 * 1024
-# A line with this many brackets may nest deeper than the emulation's decoder goes.
-_DEEP = 500
 # DuckDB reads a path as a glob pattern: a path with these characters is spooled instead.
 _GLOB = set("*?[]{}\\")
 
 # A line that does not both start with `{` and end with `}`: part of a pretty-printed record
 # (or not a record at all), which only the emulation reads right.
 _MULTILINE = re.compile(rb"(?m)^[ \t\r]*[^{ \t\r\n]|[^} \t\r\n][ \t\r]*$")
-
-_INT_BOUNDS = {SmallInteger: (-(2**15), 2**15 - 1), sqltypes.BigInteger: (-(2**63), 2**63 - 1)}
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _path(key: str) -> str:
-    """A top-level key as a DuckDB JSON path: `$."key"`."""
-    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _column_sql(column: Any, x: str) -> tuple[str, str] | None:
-    """(value, ok) SQL for one column from `x`, the JSON text of its value (NULL: no such key),
-    as `json_extract` writes it; None when the fast path has no exact conversion for the type."""
-    # Each `ok` is one CASE, so that a branch's test runs only where the one before failed.
-    empty = f"{x} IS NULL OR {x} = 'null'"  # no such key, or JSON null: NULL
-    if isinstance(column.type, String):
-        # A JSON integer or boolean loads as its text, which json_extract writes as the
-        # emulation does (a fraction's text as written is not kept by it: not `ok`).
-        plain = f"regexp_full_match({x}, '-?[0-9]+|true|false')"
-        text = (
-            f"CASE WHEN contains({x}, '\\') THEN json_extract_string({x}, '$') ELSE {x}[2:-2] END"
-        )
-        value = f"CASE WHEN starts_with({x}, '\"') THEN {text} WHEN {plain} THEN {x} END"
-        length = column.type.length
-        fits = f"strlen({{}}) <= {length}" if length is not None else "true"  # bytes
-        quoted = f"strlen({x}) <= {length + 2}" if length is not None else "true"
-        # Without a backslash, the value is the text between the quotes (no escape, so no
-        # NUL either: JSON writes control characters escaped).
-        ok = (
-            f"CASE WHEN {empty} THEN true "
-            f"WHEN starts_with({x}, '\"') THEN CASE WHEN contains({x}, '\\') "
-            f"THEN {fits.format(text)} AND NOT contains({text}, chr(0)) "
-            f"ELSE {quoted} END "
-            f"WHEN {plain} THEN {fits.format(x)} ELSE false END"
-        )
-    elif isinstance(column.type, Integer):
-        low, high = next(
-            (b for t, b in _INT_BOUNDS.items() if isinstance(column.type, t)),
-            (-(2**31), 2**31 - 1),
-        )
-        # A JSON integer, or a string of one ("" is NULL, as Redshift loads it into a number).
-        exact = (
-            f"CASE WHEN regexp_full_match({x}, '\"?-?[0-9]+\"?') "
-            f"THEN TRY_CAST(trim({x}, '\"') AS HUGEINT) END"
-        )
-        value = f"CAST({exact} AS BIGINT)"
-        ok = (
-            f"CASE WHEN {empty} OR {x} = '\"\"' THEN true "
-            f"ELSE coalesce({exact} BETWEEN {low} AND {high}, false) END"
-        )
-    elif isinstance(column.type, Double | Float):
-        # A JSON number (its syntax checked by the parser), or a string of a plain decimal.
-        value = (
-            f"CASE WHEN regexp_full_match({x}, '-?[0-9][-+.eE0-9]*') THEN TRY_CAST({x} AS DOUBLE) "
-            f"WHEN regexp_full_match({x}, '\"-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?\"') "
-            f"THEN TRY_CAST({x}[2:-2] AS DOUBLE) END"
-        )
-        ok = (
-            f"CASE WHEN {empty} OR {x} = '\"\"' THEN true "
-            f"ELSE coalesce(isfinite({value}), false) END"
-        )
-    else:
-        return None
-    if column.nullable is False:
-        ok = f"(NOT ({empty} OR {x} = '\"\"') AND {ok})"
-    return value, ok
-
-
-# What DuckDB's reader accepts and the emulation does not makes a line not `ok`: NaN and
-# Infinity in any case, signed or not (`nan`, `-inf`, `INFINITY`: DuckDB's parser takes them
-# as values) and a trailing comma. One pattern finds both as values (after `:`, `[` or `,`,
-# before `,`, `]` or `}`); where it matches inside a string, the line only takes the slow way.
-# Also not `ok`: a record over Redshift's 4 MB limit, deep nesting (Python's decoder stops
-# near 1,000 levels; brackets are counted on long lines only), and anything that is not one
-# object on its line (the JSON is NULL then).
-_NOT_JSON = (
-    r",[ \t\r\n]*[\]}]"
-    r"|[:\[,][ \t\r\n]*[-+]?([iI][nN][fF]([iI][nN][iI][tT][yY])?|[nN][aA][nN])[ \t\r\n]*[,\]}]"
-)
-_LINE_OK = f"""CASE WHEN json IS NULL OR NOT starts_with(json, '{{') THEN false
-    WHEN strlen(json) > {MAX_RECORD_BYTES} OR regexp_matches(json, '{_NOT_JSON}') THEN false
-    WHEN strlen(json) < {_DEEP} THEN true
-    ELSE strlen(json) - strlen(replace(replace(json, '[', ''), '{{', '')) < {_DEEP} END"""
 
 
 @dataclass
@@ -162,7 +74,7 @@ class _Member:
 
 
 @dataclass
-class _Unit:
+class Unit:
     """One file DuckDB reads: a source file itself, or a spool of one or more objects."""
 
     path: str
@@ -179,10 +91,10 @@ class DuckDBFastCopy:
     keys: list[str]  # the JSON key of each column, in column order
     columns: list[tuple[str, str]]  # (value SQL, ok SQL) per column
     compression: str | None
-    units: list[_Unit] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
     queued_bytes: int = 0
     spool: BinaryIO | None = None
-    spool_unit: _Unit | None = None
+    spool_unit: Unit | None = None
     folder: str | None = None
     count: int = 0  # objects seen: their order
     spools: int = 0  # spool files made: their names
@@ -214,7 +126,7 @@ class DuckDBFastCopy:
             return None
         columns = []
         for number, column in enumerate(table.columns, start=1):
-            sql = _column_sql(column, f"x{number}")
+            sql = column_sql(column, f"x{number}")
             if sql is None:
                 return None
             columns.append(sql)
@@ -234,7 +146,7 @@ class DuckDBFastCopy:
         )
 
     def add_path(self, obj: SourceObject) -> None:
-        self.units.append(_Unit(obj.url, [_Member(self.count, obj, -1)], spooled=False))
+        self.units.append(Unit(obj.url, [_Member(self.count, obj, -1)], spooled=False))
         self.count += 1
         self.queued_bytes += obj.size
 
@@ -286,13 +198,13 @@ class DuckDBFastCopy:
             or self.held_bytes >= MAX_HELD_BYTES
         )
 
-    def _open_spool(self) -> tuple[BinaryIO, _Unit]:
+    def _open_spool(self) -> tuple[BinaryIO, Unit]:
         """The spool small objects are being added to (a new one if none is open)."""
         if self.spool is None or self.spool_unit is None:
             return self._new_spool()
         return self.spool, self.spool_unit
 
-    def _new_spool(self) -> tuple[BinaryIO, _Unit]:
+    def _new_spool(self) -> tuple[BinaryIO, Unit]:
         self._close_spool()
         if self.folder is None:
             self.folder = tempfile.mkdtemp(prefix="sparkify-copy-")
@@ -300,7 +212,7 @@ class DuckDBFastCopy:
         path = os.path.join(self.folder, f"spool-{self.spools}.json")
         self.spool = open(path, "w+b")  # noqa: SIM115 - closed by _close_spool
         self.spool_size = 0
-        self.spool_unit = _Unit(path, [], spooled=True)
+        self.spool_unit = Unit(path, [], spooled=True)
         self.units.append(self.spool_unit)
         return self.spool, self.spool_unit
 
@@ -335,18 +247,18 @@ class DuckDBFastCopy:
         finally:
             for unit in units:
                 if unit.spooled:
-                    _remove(unit.path)
+                    remove_file(unit.path)
         staged.sort(key=lambda item: item[0].order)
         others.sort(key=lambda member: member.order)
         return [(m.obj, rows) for m, rows in staged], [(m.obj, m.data) for m in others]
 
     def _stage(
-        self, units: list[_Unit], staged: list[tuple[_Member, int]], others: list[_Member]
+        self, units: list[Unit], staged: list[tuple[_Member, int]], others: list[_Member]
     ) -> None:
         while units:
             found = self._check(units)
-            good: list[_Unit] = []
-            retry: list[_Unit] = []
+            good: list[Unit] = []
+            retry: list[Unit] = []
             for unit in units:
                 rows, ok = found.get(unit.path, (0, True))
                 if len(unit.members) == 1:
@@ -366,10 +278,10 @@ class DuckDBFastCopy:
                 self._insert(good)
             for unit in units:
                 if unit.spooled and unit not in good:
-                    _remove(unit.path)
+                    remove_file(unit.path)
             units = retry
 
-    def _split(self, unit: _Unit) -> list[_Unit]:
+    def _split(self, unit: Unit) -> list[Unit]:
         """A spool of several objects in two halves, each a spool of its own."""
         half = len(unit.members) // 2
         parts = []
@@ -390,9 +302,9 @@ class DuckDBFastCopy:
         self.units.clear()  # _new_spool queued them; here they are staged at once
         return parts
 
-    def _source(self, units: list[_Unit]) -> str:
-        files = "[" + ", ".join(_quote(u.path) for u in units) + "]"
-        paths = "[" + ", ".join(_quote(_path(k)) for k in self.keys) + "]"
+    def _source(self, units: list[Unit]) -> str:
+        files = "[" + ", ".join(quote(u.path) for u in units) + "]"
+        paths = "[" + ", ".join(quote(json_path(k)) for k in self.keys) + "]"
         parts = ", ".join(f"CAST(j[{n}] AS VARCHAR) AS x{n}" for n in range(1, len(self.keys) + 1))
         return (
             f"(SELECT filename, json, {parts} FROM (SELECT filename, json, "
@@ -401,11 +313,11 @@ class DuckDBFastCopy:
             f"maximum_object_size={MAX_OBJECT_BYTES})))"
         )
 
-    def _check(self, units: list[_Unit]) -> dict[str, tuple[int, bool]]:
+    def _check(self, units: list[Unit]) -> dict[str, tuple[int, bool]]:
         """(rows, every line ok) of each file. Run on a DuckDB of its own, outside the load's
         transaction: an error there (a line over the reader's object size, a file that cannot
         be read) would abort the load, here it only sends the files the slow way."""
-        ok = " AND ".join([_LINE_OK, *(ok for _, ok in self.columns)])
+        ok = " AND ".join([LINE_OK, *(ok for _, ok in self.columns)])
         query = (
             f"SELECT filename, count(*), bool_and({ok}) FROM {self._source(units)} "
             "GROUP BY filename"
@@ -433,7 +345,7 @@ class DuckDBFastCopy:
             )
         return self.checker
 
-    def _insert(self, units: list[_Unit]) -> None:
+    def _insert(self, units: list[Unit]) -> None:
         """Stage the rows of files that passed the check, in the load's transaction."""
         names = ", ".join(f'"{c.name}"' for c in self.table.columns)
         values = ", ".join(value for value, _ in self.columns)
@@ -444,7 +356,7 @@ class DuckDBFastCopy:
             units,
         )
 
-    def _execute(self, raw: Any, query: str, units: list[_Unit]) -> Any:
+    def _execute(self, raw: Any, query: str, units: list[Unit]) -> Any:
         import duckdb
 
         try:
@@ -498,41 +410,6 @@ def _copy_stream(
     return written
 
 
-def _remove(path: str) -> None:
+def remove_file(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
-
-
-class PostgresFastCopy(DuckDBFastCopy):
-    """PostgreSQL's fast path: DuckDB, in memory, reads, checks and converts the files as for
-    a DuckDB warehouse; the rows of the files that pass go to PostgreSQL through a CSV file and
-    its COPY … FROM STDIN, in the load's transaction. (PostgreSQL parsing the JSON itself, with
-    jsonb, was measured slower than the record-by-record emulation: benchmarks/README.md.)"""
-
-    def _insert(self, units: list[_Unit]) -> None:
-        from psycopg import sql
-
-        values = ", ".join(value for value, _ in self.columns)
-        if self.folder is None:
-            self.folder = tempfile.mkdtemp(prefix="sparkify-copy-")
-        self.spools += 1
-        rows = os.path.join(self.folder, f"rows-{self.spools}.csv")
-        # DuckDB writes NULL as an empty field and "" quoted, as PostgreSQL's CSV reads them.
-        self._execute(
-            self._checking(),
-            f"COPY (SELECT {values} FROM {self._source(units)}) TO {_quote(rows)} "
-            "(FORMAT csv, HEADER false)",
-            units,
-        )
-        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier(self.table.name),
-            sql.SQL(", ").join(sql.Identifier(c.name) for c in self.table.columns),
-        )
-        raw = self.connection.connection.driver_connection
-        assert raw is not None
-        try:
-            with raw.cursor() as cursor, cursor.copy(statement) as copy, open(rows, "rb") as data:
-                while chunk := data.read(1 << 20):
-                    copy.write(chunk)
-        finally:
-            _remove(rows)

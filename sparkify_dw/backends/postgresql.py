@@ -42,7 +42,7 @@ class PostgresBackend(Backend):
     def fast_copy(self) -> FastCopyFactory | None:
         if not FAST_COPY:
             return None
-        from sparkify_dw.backends.duckdb_copy import PostgresFastCopy
+        from sparkify_dw.backends.postgresql_copy import PostgresFastCopy
 
         return PostgresFastCopy.for_copy
 
