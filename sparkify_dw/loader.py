@@ -250,8 +250,11 @@ def load_with(
     say = notify or _log_notice
     backend = backend_for(bind)
     for table, location, copy_options in staged_copies(options):
-        # Before anything runs: not a migration and a first COPY, then a malformed second one.
+        # Before anything connects: no database file made, no migration and no first COPY,
+        # then a missing or empty location or a malformed second COPY.
         backend.check_copy(table, location, copy_options)
+    if isinstance(bind, Engine):
+        check_connection(bind)  # one clear line when the database does not answer
     attempts = 1 + (SERIALIZATION_RETRIES if isinstance(bind, Engine) else 0)
     for attempt in range(1, attempts + 1):
         try:
@@ -334,12 +337,12 @@ def run(
     notify: Notify | None = None,
 ) -> LoadReport:
     """The whole pipeline for `settings`: connect, migrate, stage, merge (or rebuild)."""
+    options = settings.stage_options()
     engine = make_engine(settings.db_url)
     try:
-        check_connection(engine)
-        return load_with(
+        return load_with(  # checks the sources, then the connection
             engine,
-            settings.stage_options(),
+            options,
             full_refresh=full_refresh,
             progress=progress,
             notify=notify,
