@@ -180,3 +180,11 @@ def test_verify_write_replaces_the_file_whole_or_not_at_all(
     failed.error_line(f"Cannot write {target}: No space left on device", alone=True)
     assert target.read_bytes() == old  # the old file, intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]  # no temporary file left
+
+
+def test_verify_write_into_a_missing_folder_is_one_line(
+    sample_warehouse: str, tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    target = tmp_path / "no" / "such" / "x.json"
+    failed = cli("verify", "--write", "--expected", str(target), "--db", sample_warehouse)
+    failed.error_line(f"Cannot write {target}: No such file or directory", alone=True)

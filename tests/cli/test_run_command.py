@@ -278,3 +278,13 @@ def test_song_and_log_data_given_together_from_flags_or_config_load(
     run = cli(*args)
     assert run.returncode == 0, run.stderr
     assert "staging_events" in run.stdout
+
+
+def test_sql_refuses_song_data_without_log_data_too(cli: Callable[..., Run]) -> None:
+    """`sql` prints what a run sends: a run that would be refused prints nothing."""
+    refused = cli("sql", "--song-data", "s3://mine/song_data")
+    refused.error_line("give --log-data too, or neither to load the bundled sample", alone=True)
+    assert refused.stdout == ""
+    both = cli("sql", "--song-data", "s3://mine/song_data", "--log-data", "s3://mine/log_data")
+    assert both.returncode == 0, both.stderr
+    assert "s3://mine/log_data" in both.stdout
