@@ -242,6 +242,10 @@ def load_with(
 ) -> LoadReport:
     """`load`, with the sources and COPY options as one StageOptions.
 
+    Before anything connects, each COPY is checked by the engine's backend (`check_copy`: on
+    DuckDB and PostgreSQL every location is listed and the JSONPaths file read); a bad source is
+    a SourceError or LoadError, and no database file is made, no table created.
+
     Given an Engine, a load that fails on a serialization conflict (Redshift's error 1023,
     PostgreSQL's 40001/40P01) is run again, at most SERIALIZATION_RETRIES more times; given a
     Connection, retrying is the caller's choice. Any other error of the database or its driver
