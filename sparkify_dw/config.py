@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 from sparkify_dw.sample import SAMPLE_DIR as SAMPLE_DIR
 
 ENV_DB_URL = "SPARKIFY_DB_URL"
+# How a user names each data location: its flag and its dwh.cfg key.
+_SOURCE_NAMES = {"song_data": ("--song-data", "SONG_DATA"), "log_data": ("--log-data", "LOG_DATA")}
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class Settings:
     max_error: int = 0
     compression: Compression | None = None
     manifest: bool = False
+    # Which of song_data and log_data were given (by a flag or the config file), as `resolve`
+    # found them; None (made directly, or by `replace`): those that differ from the sample's.
+    _given: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def safe_db_url(self) -> str:
@@ -54,10 +59,33 @@ class Settings:
             f"manifest={self.manifest})"
         )
 
+    def check_sources_given(self) -> None:
+        """Refuse song data without log data, or the reverse: the other would be the bundled
+        sample's, and a load would mix the user's data with it (0 plays matched, every check
+        passing). The JSONPaths file may stay the sample's: it fits any Sparkify event log."""
+        given = self._given
+        if given is None:
+            defaults = type(self)()
+            given = frozenset(
+                name
+                for name in ("song_data", "log_data")
+                if getattr(self, name) != getattr(defaults, name)
+            )
+        for name, other in (("song_data", "log_data"), ("log_data", "song_data")):
+            if name in given and other not in given:
+                flag, key = _SOURCE_NAMES[name]
+                other_flag, other_key = _SOURCE_NAMES[other]
+                raise ConfigError(
+                    f"{flag} (or [S3] {key}) was given without {other_flag} (or [S3] "
+                    f"{other_key}): give {other_flag} too, or neither to load the bundled sample"
+                )
+
     def stage_options(self) -> StageOptions:
-        """The sources and COPY options of a load with these settings."""
+        """The sources and COPY options of a load with these settings (song data and log data
+        both the user's, or both the sample's: see `check_sources_given`)."""
         from sparkify_dw.copy.options import StageOptions
 
+        self.check_sources_given()
         # Every StageOptions field is a setting of the same name.
         return StageOptions(**{f.name: getattr(self, f.name) for f in fields(StageOptions)})
 
@@ -72,9 +100,11 @@ class Settings:
         """Combine defaults, the config file, the environment and explicit overrides."""
         settings = cls()
         env = os.environ if environ is None else environ
+        given_sources: set[str] = set()
         if config_file is not None:
             values = read_config_file(config_file, environ=env)
             settings = replace(settings, **values)  # type: ignore[arg-type]
+            given_sources.update(values)
         if env.get(ENV_DB_URL):
             settings = replace(settings, db_url=env[ENV_DB_URL])
         given = {key: value for key, value in overrides.items() if value is not None}
@@ -82,6 +112,8 @@ class Settings:
         if unknown:
             raise TypeError(f"Unknown settings: {', '.join(sorted(unknown))}")
         settings = replace(settings, **given)  # type: ignore[arg-type]
+        given_sources.update(given)
+        object.__setattr__(settings, "_given", frozenset(given_sources & {"song_data", "log_data"}))
         parse_url(settings.db_url)  # fail early, with a clear message, on a malformed URL
         if settings.compression not in (None, "gzip", "bzip2"):
             raise ConfigError(f"compression must be gzip or bzip2, not {settings.compression!r}")

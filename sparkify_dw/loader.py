@@ -242,6 +242,10 @@ def load_with(
 ) -> LoadReport:
     """`load`, with the sources and COPY options as one StageOptions.
 
+    Before anything connects, each COPY is checked by the engine's backend (`check_copy`: on
+    DuckDB and PostgreSQL every location is listed and the JSONPaths file read); a bad source is
+    a SourceError or LoadError, and no database file is made, no table created.
+
     Given an Engine, a load that fails on a serialization conflict (Redshift's error 1023,
     PostgreSQL's 40001/40P01) is run again, at most SERIALIZATION_RETRIES more times; given a
     Connection, retrying is the caller's choice. Any other error of the database or its driver
@@ -250,8 +254,11 @@ def load_with(
     say = notify or _log_notice
     backend = backend_for(bind)
     for table, location, copy_options in staged_copies(options):
-        # Before anything runs: not a migration and a first COPY, then a malformed second one.
+        # Before anything connects: no database file made, no migration and no first COPY,
+        # then a missing or empty location or a malformed second COPY.
         backend.check_copy(table, location, copy_options)
+    if isinstance(bind, Engine):
+        check_connection(bind)  # one clear line when the database does not answer
     attempts = 1 + (SERIALIZATION_RETRIES if isinstance(bind, Engine) else 0)
     for attempt in range(1, attempts + 1):
         try:
@@ -334,12 +341,12 @@ def run(
     notify: Notify | None = None,
 ) -> LoadReport:
     """The whole pipeline for `settings`: connect, migrate, stage, merge (or rebuild)."""
+    options = settings.stage_options()
     engine = make_engine(settings.db_url)
     try:
-        check_connection(engine)
-        return load_with(
+        return load_with(  # checks the sources, then the connection
             engine,
-            settings.stage_options(),
+            options,
             full_refresh=full_refresh,
             progress=progress,
             notify=notify,

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from sparkify_dw.analytics.filters import QueryError
 from sparkify_dw.analytics.registry import Result, execute, get_query, require_warehouse
 from sparkify_dw.errors import ConfigError
+from sparkify_dw.files import write_atomically
 from sparkify_dw.warehouse import connect
 
 
@@ -261,7 +262,8 @@ def snapshot(
 
 
 def write_expectations(path: Path | str, document: Mapping[str, Any]) -> None:
-    """Write an expectations document, one row per line so that diffs stay readable."""
+    """Write an expectations document, one row per line so that diffs stay readable: through a
+    temporary file in the same folder renamed into place, so a failure leaves the old file."""
     entries = []
     for entry in document["expectations"]:
         head = {k: v for k, v in entry.items() if k != "rows"}
@@ -275,7 +277,7 @@ def write_expectations(path: Path | str, document: Mapping[str, Any]) -> None:
     header = "".join(
         f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)},\n" for k, v in top.items()
     )
-    Path(path).write_text(
+    write_atomically(
+        Path(path),
         "{\n" + header + '  "expectations": [\n' + ",\n".join(entries) + "\n  ]\n}\n",
-        encoding="utf-8",
     )

@@ -21,6 +21,7 @@ from sparkify_dw.copy.emulation import (
     DEFAULT_BATCH_ROWS,
     BulkWriter,
     FastCopyFactory,
+    check_sources,
     copy_emulated,
 )
 from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
@@ -86,8 +87,11 @@ class Backend:
         )
 
     def check_copy(self, table: Table, location: str, options: CopyOptions) -> None:
-        """Refuse, before a load begins, a COPY this engine could not run (a LoadError or a
-        ConfigError). The default refuses nothing: the emulation finds a bad source as it reads."""
+        """Refuse, before a load connects, a COPY this engine could not run (a LoadError, a
+        SourceError or a ConfigError). The default (the emulation, which reads the files from
+        this machine): a location that names no object, a missing or malformed JSONPaths file,
+        found by the listing the COPY makes again (for 20,000 local files about 0.3 s)."""
+        check_sources(table, location, options)
 
     def fast_copy(self) -> FastCopyFactory | None:
         """A path that stages whole files in the engine, before the record-by-record one."""

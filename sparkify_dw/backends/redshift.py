@@ -97,7 +97,11 @@ class RedshiftBackend(Backend):
         return copy_into_redshift(connection, table, location, options)
 
     def check_copy(self, table: Table, location: str, options: CopyOptions) -> None:
-        copy_command(table, location, options)  # S3 only, a role, every value well-formed
+        """S3 only, a role, every value well-formed; S3 is not listed from here. The cluster
+        reads S3 with its IAM role, not with this machine's credentials, which may be absent or
+        see other objects: a listing here could refuse a load Redshift would run. An empty
+        prefix fails Redshift's COPY before anything is loaded, and the load is rolled back."""
+        copy_command(table, location, options)
 
     def lock_setup_statement(self, dialect: Dialect) -> Executable | None:
         return text(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (locked_by VARCHAR(64))")

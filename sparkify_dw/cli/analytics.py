@@ -22,6 +22,7 @@ from rich.text import Text
 
 from sparkify_dw.cli.consoles import out
 from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
+from sparkify_dw.errors import ConfigError
 from sparkify_dw.sample import SAMPLE_EXPECTATIONS
 
 if TYPE_CHECKING:
@@ -165,13 +166,13 @@ def _print_list() -> None:
 
 def verify(
     expected: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--expected",
-            help="The expectations file (JSON) [default: the bundled sample's]",
+            help="The expectations file (JSON) [default: the bundled sample's; --write needs one]",
             show_default=False,
         ),
-    ] = SAMPLE_EXPECTATIONS,
+    ] = None,
     db: DbOption = None,
     config: WarehouseConfigOption = None,
     write: Annotated[
@@ -193,8 +194,14 @@ def verify(
     from sparkify_dw.analytics import verify as verify_expectations
 
     if write:
+        if expected is None:  # never the file shipped inside the package
+            raise ConfigError(
+                "--write needs --expected FILE: the file to write (the bundled sample's "
+                "expectations are never rewritten)"
+            )
         _write(expected, db, config)
         return
+    expected = expected or SAMPLE_EXPECTATIONS
     expectations = load_expectations(expected)  # a malformed file is reported before connecting
     engine = open_warehouse(db, config)
     try:
@@ -237,7 +244,10 @@ def _write(path: Path, db: str | None, config: Path | None) -> None:
         document = snapshot(engine, entries, description)
     finally:
         engine.dispose()
-    write_expectations(path, document)
+    try:
+        write_expectations(path, document)  # whole or not at all: a failure keeps the old file
+    except OSError as exc:
+        raise ConfigError(f"Cannot write {path}: {exc.strerror or exc}") from None
     out.print(f"Wrote the results of {len(entries)} queries to {path}")
 
 

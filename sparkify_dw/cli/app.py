@@ -112,6 +112,7 @@ def run(
         compression=compression.value if compression else None,
         manifest=manifest or None,
     )
+    settings.check_sources_given()  # not the user's songs with the sample's events
     err.print(f"Loading into {settings.safe_db_url}")
     with _progress() as progress:
         tasks: dict[str, TaskID] = {}

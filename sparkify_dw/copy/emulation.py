@@ -94,6 +94,15 @@ class FastCopy(Protocol):
 FastCopyFactory = Callable[[Connection, Table, "list[Path] | None", CopyOptions], "FastCopy | None"]
 
 
+def check_sources(table: Table, location: str, options: CopyOptions) -> None:
+    """Refuse, before a load connects, a COPY whose sources the emulation could not read: a
+    location (or manifest) naming no object, listed as `copy_emulated` lists it; a JSONPaths
+    file missing, malformed or of the wrong length. A SourceError or LoadError naming it."""
+    list_objects(location, manifest=options.manifest)
+    if options.jsonpaths:
+        _jsonpaths(options, len(column_specs(table, options.conversion())), table)
+
+
 def copy_emulated(
     connection: Connection,
     table: Table,

@@ -420,3 +420,22 @@ def test_the_reference_data_loads_from_s3_as_from_disk(
     engine: Engine, reference_bucket: Bucket, reference_dir: Path, s3_env: str
 ) -> None:
     _loads_from_s3_as_from_disk(engine, reference_bucket, reference_dir)
+
+
+def test_an_s3_prefix_with_no_object_is_refused_before_a_duckdb_file_is_made(
+    s3: Bucket, tmp_path: Path, sample_dir: Path
+) -> None:
+    s3.put("log_data/", "")  # a console "folder" only: no object to load
+    db = tmp_path / "w.duckdb"
+    engine = sa.create_engine(f"duckdb:///{db}")
+    try:
+        with pytest.raises(SourceError, match=f"No objects found at {s3.url('log_data')}"):
+            load(
+                engine,
+                song_data=str(sample_dir / "song_data"),
+                log_data=s3.url("log_data"),
+                log_jsonpath=str(sample_dir / "log_json_path.json"),
+            )
+    finally:
+        engine.dispose()
+    assert not db.exists()

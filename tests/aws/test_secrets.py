@@ -82,7 +82,7 @@ def test_a_failed_load_from_s3_shows_and_logs_no_aws_secret(
     missing = f"s3://{aws_secrets.name}-gone/song_data"
     run = sparkify(
         "run", "--db", f"duckdb:///{tmp_path / 'w.duckdb'}", "--song-data", missing,
-        cwd=tmp_path, debug_log=tmp_path / "debug.log",
+        "--log-data", aws_secrets.url("log_data"), cwd=tmp_path, debug_log=tmp_path / "debug.log",
     )  # fmt: skip
     line = run.error_line()
     assert line.startswith(f"error: S3 bucket {aws_secrets.name}-gone does not exist"), line

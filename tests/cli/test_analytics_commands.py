@@ -7,8 +7,10 @@ The queries' answers themselves: tests/integration/test_analytics.py.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,3 +128,63 @@ def test_verify_write_snapshots_a_warehouse_and_a_malformed_file_is_one_line(
     broken = tmp_path / "broken.json"
     broken.write_text('{"expectations": [')
     cli("verify", "--expected", str(broken)).error_line("is not valid JSON", alone=True)
+
+
+def test_verify_write_without_expected_refuses_and_leaves_the_packaged_file_alone(
+    sample_warehouse: str, cli: Callable[..., Run]
+) -> None:
+    shipped = SAMPLE_EXPECTATIONS.read_bytes()
+    refused = cli("verify", "--write", "--db", sample_warehouse)
+    refused.error_line("--write needs --expected FILE", alone=True)
+    assert SAMPLE_EXPECTATIONS.read_bytes() == shipped  # byte for byte
+    checked = cli("verify", "--db", sample_warehouse)  # without --write: still the bundled file
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert str(SAMPLE_EXPECTATIONS) in checked.stdout.replace("\n", "")
+
+
+def test_verify_write_replaces_the_file_whole_or_not_at_all(
+    sample_warehouse: str, tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "x.json"
+    assert (
+        cli("verify", "--write", "--expected", str(target), "--db", sample_warehouse).returncode
+        == 0
+    )
+    old = target.read_bytes()
+    assert json.loads(old)["expectations"]
+
+    real_fdopen = os.fdopen
+
+    class HalfThenDiskFull:
+        """The temporary file's handle: half the text reaches the disk, then the disk is full."""
+
+        def __init__(self, descriptor: int) -> None:
+            self.handle = real_fdopen(descriptor, "w", encoding="utf-8")
+
+        def __enter__(self) -> HalfThenDiskFull:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, text: str) -> int:
+            self.handle.write(text[: len(text) // 2])
+            self.handle.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def fdopen(descriptor: int, *args: object, **kwargs: object) -> HalfThenDiskFull:
+        return HalfThenDiskFull(descriptor)
+
+    monkeypatch.setattr("sparkify_dw.files.os.fdopen", fdopen)
+    failed = cli("verify", "--write", "--expected", str(target), "--db", sample_warehouse)
+    failed.error_line(f"Cannot write {target}: No space left on device", alone=True)
+    assert target.read_bytes() == old  # the old file, intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]  # no temporary file left
+
+
+def test_verify_write_into_a_missing_folder_is_one_line(
+    sample_warehouse: str, tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    target = tmp_path / "no" / "such" / "x.json"
+    failed = cli("verify", "--write", "--expected", str(target), "--db", sample_warehouse)
+    failed.error_line(f"Cannot write {target}: No such file or directory", alone=True)

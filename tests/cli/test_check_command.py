@@ -84,7 +84,10 @@ def test_run_prints_the_checks_and_a_failure_exits_1_with_the_load_committed(
     logs.mkdir()
     first_day = sorted((sample_dir / "log_data").rglob("*.json"))[0]
     (logs / first_day.name).write_bytes(first_day.read_bytes() + b"{broken\n")
-    second = sparkify("run", "--db", db, "--log-data", str(logs), "--max-error", "1", cwd=tmp_path)
+    second = sparkify(
+        "run", "--db", db, "--song-data", str(sample_dir / "song_data"), "--log-data", str(logs),
+        "--max-error", "1", cwd=tmp_path,
+    )  # fmt: skip
     second.error_line(
         "1 data-quality check(s) failed after the load (the load itself is committed): "
         "plays_have_users",
@@ -103,7 +106,10 @@ def test_a_warning_alone_exits_0(tmp_path: Path, sample_dir: Path) -> None:
     first_day = sorted((sample_dir / "log_data").rglob("*.json"))[0]
     (logs / first_day.name).write_bytes(first_day.read_bytes() + b"{broken\n")
     db = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    run = sparkify("run", "--db", db, "--log-data", str(logs), "--max-error", "1", cwd=tmp_path)
+    run = sparkify(
+        "run", "--db", db, "--song-data", str(sample_dir / "song_data"), "--log-data", str(logs),
+        "--max-error", "1", cwd=tmp_path,
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "15 checks: 14 passed, 0 failed, 1 warning(s)" in run.stdout
     check = sparkify("check", "--db", db, cwd=tmp_path)

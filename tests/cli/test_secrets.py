@@ -155,9 +155,22 @@ def _dwh_cfg(folder: Path, host: str, port: int) -> Path:
     config = folder / "dwh.cfg"
     config.write_text(
         f"[CLUSTER]\nHOST='{host}'\nDB_NAME='dev'\nDB_USER='awsuser'\n"
-        f"DB_PASSWORD='{DB_PASSWORD}'\nDB_PORT='{port}'\n\n[IAM_ROLE]\nARN='{ROLE}'\n",
+        f"DB_PASSWORD='{DB_PASSWORD}'\nDB_PORT='{port}'\n\n{_S3_AND_ROLE}",
         encoding="utf-8",
     )
+    return config
+
+
+# A load Redshift could run (S3 sources, a role): what is left to fail is the connection.
+_S3_AND_ROLE = (
+    "[S3]\nSONG_DATA='s3://udacity-dend/song_data'\nLOG_DATA='s3://udacity-dend/log_data'\n"
+    f"LOG_JSONPATH='s3://udacity-dend/log_json_path.json'\n\n[IAM_ROLE]\nARN='{ROLE}'\n"
+)
+
+
+def _s3_cfg(folder: Path) -> Path:
+    config = folder / "s3.cfg"
+    config.write_text(_S3_AND_ROLE, encoding="utf-8")
     return config
 
 
@@ -169,9 +182,9 @@ def test_an_unreachable_redshift_cluster_is_named_without_the_password(
     port = closed_port() if host == "127.0.0.1" else 5439
     db = _url("redshift+redshift_connector", host, port, "dev")
     args, env = {
-        "--db": (["--db", db], {}),
+        "--db": (["--db", db, "--config", str(_s3_cfg(tmp_path))], {}),
         "--config": (["--config", str(_dwh_cfg(tmp_path, host, port))], {}),
-        "SPARKIFY_DB_URL": ([], {"SPARKIFY_DB_URL": db}),
+        "SPARKIFY_DB_URL": (["--config", str(_s3_cfg(tmp_path))], {"SPARKIFY_DB_URL": db}),
     }[given]
     run = sparkify_run_at_debug(*args, cwd=tmp_path, env=env)
     _error_line_starting(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,58 @@ def test_a_dwh_cfg_without_a_password_takes_it_from_the_environment(tmp_path: Pa
     with_file = Settings.resolve(config_file=full, environ=env)
     assert sa.make_url(with_file.db_url).password == "S3cret!Passw0rd"
     assert sa.make_url(Settings.resolve(config_file=path, environ={}).db_url).password is None
+
+
+# Song data without log data, or the reverse (issue 15) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "overrides", "message"),
+    [
+        ("", {"song_data": "/mine/songs"}, "--song-data (or [S3] SONG_DATA) was given without"),
+        ("", {"log_data": "/mine/logs"}, "--log-data (or [S3] LOG_DATA) was given without"),
+        ("SONG_DATA=/mine/songs", {}, "give --log-data too"),
+        ("LOG_DATA=/mine/logs\nLOG_JSONPATH=/mine/paths.json", {}, "give --song-data too"),
+        ("", {"song_data": "/mine/songs", "log_jsonpath": "/mine/p.json"}, "give --log-data"),
+    ],
+)
+def test_one_location_without_the_other_is_refused_for_a_load(
+    tmp_path: Path, config: str, overrides: dict[str, str], message: str
+) -> None:
+    path = tmp_path / "dwh.cfg"
+    path.write_text(f"[S3]\n{config}\n")
+    env = {"SPARKIFY_DB_URL": "duckdb:///env.duckdb"}
+    settings = Settings.resolve(config_file=path, environ=env, **overrides)
+    assert settings.db_url == "duckdb:///env.duckdb"  # reading commands still resolve
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        settings.stage_options()
+    with pytest.raises(ConfigError, match="or neither to load the bundled sample"):
+        settings.check_sources_given()
+
+
+@pytest.mark.parametrize(
+    ("config", "overrides"),
+    [
+        ("", {}),  # the sample, whole
+        ("", {"song_data": "/mine/songs", "log_data": "/mine/logs"}),  # the sample's JSONPaths
+        ("SONG_DATA=/mine/songs", {"log_data": "/mine/logs"}),
+        ("LOG_DATA=/mine/logs", {"song_data": str(SAMPLE_DIR / "song_data")}),  # given: chosen
+        ("", {"log_jsonpath": "/mine/paths.json"}),
+    ],
+)
+def test_both_locations_or_neither_are_a_load(
+    tmp_path: Path, config: str, overrides: dict[str, str]
+) -> None:
+    path = tmp_path / "dwh.cfg"
+    path.write_text(f"[S3]\n{config}\n")
+    Settings.resolve(config_file=path, environ={}, **overrides).stage_options()
+
+
+def test_settings_made_directly_are_checked_by_what_differs_from_the_sample() -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ConfigError, match="give --log-data too"):
+        Settings(song_data="/mine/songs").stage_options()
+    with pytest.raises(ConfigError, match="give --song-data too"):
+        replace(Settings(), log_data="s3://mine/logs").stage_options()
+    Settings(song_data="/mine/songs", log_data="/mine/logs").stage_options()
