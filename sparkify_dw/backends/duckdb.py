@@ -53,6 +53,14 @@ FAST_COPY = True
 
 def _file(url: URL) -> Path | None:
     """The database file a URL names (None: in memory)."""
+    if url.host or url.username or url.port:
+        # duckdb://relative.duckdb: the name is the URL's host; the file would be ignored and
+        # the data loaded into memory, then lost.
+        raise ConfigError(
+            f"A DuckDB URL names a file after three slashes, not a host ({url.host!r} is one "
+            "here): duckdb:///relative.duckdb, or four for an absolute path: "
+            "duckdb:////abs/path.duckdb"
+        )
     if url.database in (None, "", ":memory:"):
         return None
     return Path(url.database).expanduser()
