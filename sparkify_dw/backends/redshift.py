@@ -69,7 +69,9 @@ class RedshiftBackend(Backend):
     driver_extra: ClassVar[str | None] = "redshift"
     native_copy: ClassVar[bool] = True
 
-    def engine_arguments(self, url: URL) -> tuple[URL, dict[str, object]]:
+    def engine_arguments(
+        self, url: URL, *, read_only: bool = False
+    ) -> tuple[URL, dict[str, object]]:
         iam = str(url.query.get("iam", "")).strip().lower() in ("true", "1", "yes", "on")
         if not url.host and not iam:  # with IAM, redshift_connector can find the endpoint
             raise ConfigError(
