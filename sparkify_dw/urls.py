@@ -25,7 +25,14 @@ _SCHEME = re.compile(r"[\w+]+")
 def parse_url(url: str | URL) -> URL:
     """Parse a database URL, with a one-line ConfigError (never its password) when it is
     malformed: no scheme, a port that is not a number or out of range, a broken IPv6 host, a
-    password without `@host` after it, or a raw `@` in the password."""
+    password without `@host` after it, a raw `@` in the password, or blanks around it."""
+    if isinstance(url, str) and url.strip() and url != url.strip():
+        # A trailing newline (a URL pasted or read from a file) became part of the database
+        # name: DuckDB created a file "sparkify.duckdb\n" and the reading commands found none.
+        raise ConfigError(
+            f"The database URL {redact_url(url.strip())} has a space or a line break at its "
+            "start or end: remove it (inside a URL, write a space as %20)"
+        )
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # a bad port is SQLAlchemy's int() failing

@@ -21,6 +21,7 @@ CASES = [
     ("redshift+redshift_connector://u:Sup3rS3cret@/dev", "needs the cluster's endpoint"),
     ("nosuch://u:Sup3rS3cret@host/db", "Unsupported database 'nosuch'"),
     ("u:Sup3rS3cret@host/db", "must begin with a scheme"),
+    ("postgresql+psycopg://u:Sup3rS3cret@host/db\n", "a line break at its start or end"),
 ]
 
 

@@ -23,6 +23,8 @@ MALFORMED = [
     ("postgresql+psycopg://u:Sup3rS3cret@host:99999/db", "port 99999 is not between 1 and 65535"),
     ("postgresql+psycopg://u:Sup3rS3cret@host:0/db", "port 0 is not between 1 and 65535"),
     ("u:Sup3rS3cret@host/db", "must begin with a scheme and ://"),
+    ("postgresql+psycopg://u:Sup3rS3cret@host/db\n", "a line break at its start or end"),
+    (" duckdb:///sparkify.duckdb", "a space or a line break at its start or end"),
     ("", "is empty"),
 ]
 
