@@ -1,7 +1,8 @@
 """DuckDB, the embedded default: a file on disk, no server.
 
 - Connecting: memory capped (DuckDB's default, 80 % of RAM, lets a load's buffer pool grow with
-  its input); the file's folder must exist; a URL with a host (`duckdb://x.duckdb`) is refused.
+  its input); the file's folder must exist; a URL with a host (`duckdb://x.duckdb`) or no file
+  name (`duckdb:///`) is refused (`duckdb:///:memory:` is memory).
   A reading command never creates a missing file, and opens the file read-only.
 - Staging: the COPY emulation; each batch becomes an Arrow table DuckDB appends in one step.
 - Locking: none. A DuckDB file takes one writing process at a time by itself (a second process,
@@ -62,7 +63,13 @@ def _file(url: URL) -> Path | None:
             "here): duckdb:///relative.duckdb, or four for an absolute path: "
             "duckdb:////abs/path.duckdb"
         )
-    if url.database in (None, "", ":memory:"):
+    if not url.database:
+        # duckdb:// or duckdb:///: a forgotten file name, not a wish for memory (a load lost).
+        raise ConfigError(
+            f"{url.render_as_string()} names no DuckDB file: write one after three slashes, "
+            "duckdb:///sparkify.duckdb (or duckdb:///:memory: for a database in memory)"
+        )
+    if url.database == ":memory:":
         return None
     return Path(url.database).expanduser()
 

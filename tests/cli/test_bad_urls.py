@@ -18,6 +18,7 @@ CASES = [
     ("postgresql+psycopg://user:Sup3r@S3cret@host/db", "escape @ in the password as %40"),
     ("postgresql+psycopg://u:Sup3rS3cret@host:70000/db", "not between 1 and 65535"),
     ("duckdb://relative.duckdb", "duckdb:///relative.duckdb"),
+    ("duckdb:///", "names no DuckDB file"),
     ("redshift+redshift_connector://u:Sup3rS3cret@/dev", "needs the cluster's endpoint"),
     ("nosuch://u:Sup3rS3cret@host/db", "Unsupported database 'nosuch'"),
     ("u:Sup3rS3cret@host/db", "must begin with a scheme"),

@@ -71,6 +71,13 @@ def test_a_duckdb_url_with_two_slashes_explains_the_three(url: str) -> None:
     assert SECRET not in str(raised.value)
 
 
+@pytest.mark.parametrize("url", ["duckdb://", "duckdb:///"])
+def test_a_duckdb_url_without_a_file_is_refused_not_taken_for_memory(url: str) -> None:
+    with pytest.raises(ConfigError, match="names no DuckDB file"):
+        make_engine(url)
+    make_engine("duckdb:///:memory:").dispose()  # memory, when asked for
+
+
 def test_a_duckdb_url_with_three_or_four_slashes_is_a_file(tmp_path: Path) -> None:
     engine = make_engine(f"duckdb:///{tmp_path}/w.duckdb")  # tmp_path is absolute: four
     assert engine.url.database == f"{tmp_path}/w.duckdb"
