@@ -1,6 +1,7 @@
 """sparkify-dw: Sparkify's song-play data warehouse on Redshift, DuckDB and PostgreSQL.
 
     from sparkify_dw import Settings, make_engine, load, run
+    from sparkify_dw import open_warehouse  # read-only, for a notebook beside the CLI
 
 The models, the loader functions (`upgrade`, `stage`, `transform`, `load`, `run`) and the
 typed report they return are importable from here. They are imported on first use (PEP 562),
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # the names below, for type checkers (`X as X`: re-exported)
     from sparkify_dw.models import StagingSong as StagingSong
     from sparkify_dw.models import Time as Time
     from sparkify_dw.models import User as User
+    from sparkify_dw.warehouse import open_warehouse as open_warehouse
 
 # Each public name, and the module it lives in.
 _EXPORTS = {
@@ -77,6 +79,7 @@ _EXPORTS = {
     "StagingSong": "models",
     "Time": "models",
     "User": "models",
+    "open_warehouse": "warehouse",
 }
 
 __all__ = [
@@ -106,6 +109,7 @@ __all__ = [
     "load",
     "load_with",
     "make_engine",
+    "open_warehouse",
     "run",
     "stage",
     "transform",

@@ -114,7 +114,11 @@ class Settings:
         settings = replace(settings, **given)  # type: ignore[arg-type]
         given_sources.update(given)
         object.__setattr__(settings, "_given", frozenset(given_sources & {"song_data", "log_data"}))
-        parse_url(settings.db_url)  # fail early, with a clear message, on a malformed URL
+        try:  # fail early, with a clear message (and no password), on a malformed URL
+            parse_url(settings.db_url)
+        except ConfigError as exc:
+            from_env = "db_url" not in given and settings.db_url == env.get(ENV_DB_URL)
+            raise ConfigError(f"{exc} (from ${ENV_DB_URL})" if from_env else str(exc)) from None
         if settings.compression not in (None, "gzip", "bzip2"):
             raise ConfigError(f"compression must be gzip or bzip2, not {settings.compression!r}")
         check_max_error(settings.max_error)

@@ -19,18 +19,22 @@ from sparkify_dw.urls import parse_url, redact_url
 __all__ = ["check_connection", "make_engine"]
 
 
-def make_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str | URL, *, echo: bool = False, read_only: bool = False, **kwargs: Any
+) -> Engine:
     """Create an Engine for a DuckDB, PostgreSQL or Redshift URL, set up by its backend.
 
     DuckDB's memory is capped; Redshift through redshift_connector gets SSL on and typed IAM
-    options (see sparkify_dw/backends/).
+    options (see sparkify_dw/backends/). `read_only=True` opens a DuckDB file read-only: a
+    read-only file or folder then opens, and other read-only processes (`sparkify-dw check`,
+    `query`, `report`, a notebook) share it; PostgreSQL and Redshift ignore it.
     """
     parsed = parse_url(url)
     try:
         backend = backend_for(parsed)
     except ConfigError as exc:
         raise ConfigError(f"{exc} (in {redact_url(parsed)})") from None
-    parsed, connect_args = backend.engine_arguments(parsed)
+    parsed, connect_args = backend.engine_arguments(parsed, read_only=read_only)
     try:
         engine = create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:  # sqlalchemy-redshift raises ImportError

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, inspect
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from sparkify_dw.backends import backend_for
@@ -22,21 +22,28 @@ class NoWarehouseError(DatabaseError):
     """The database has no sparkify warehouse (or only part of one)."""
 
 
-def open_warehouse(db_url: str) -> Engine:
-    """An engine on `db_url`, connected once to be sure it answers.
+def open_warehouse(db_url: str | URL, *, read_only: bool = True) -> Engine:
+    """An engine on `db_url` for reading, connected once to be sure it answers.
 
     A database its backend knows to be missing (a DuckDB file that does not exist) is a
-    NoWarehouseError, and is not created (connecting would make an empty one).
+    NoWarehouseError, and is not created (connecting would make an empty one). A DuckDB file
+    opens read-only (`read_only=False`: read-write): on a read-only file or file system, beside
+    other readers, without blocking a notebook that reads it; a process holding it read-write
+    is named in the one-line DatabaseError. In a process that already holds it read-write (a
+    notebook's engine), it is opened as that one is.
     """
     url = parse_url(db_url)
-    missing = backend_for(url).missing_database(url)
+    backend = backend_for(url)
+    missing = backend.missing_database(url)
     if missing is not None:
         raise NoWarehouseError(f"no warehouse at {redact_url(url)} ({missing}): {RUN_FIRST}")
-    engine = make_engine(url)
+    engine = make_engine(url, read_only=read_only)
     try:
         check_connection(engine)
-    except DatabaseError:
+    except DatabaseError as exc:
         engine.dispose()
+        if read_only and backend.read_write_instead(str(exc)):
+            return open_warehouse(url, read_only=False)
         raise
     return engine
 

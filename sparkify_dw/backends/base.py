@@ -42,9 +42,20 @@ class Backend:
     native_copy: ClassVar[bool] = False
 
     # --- connecting ---------------------------------------------------------------------------
-    def engine_arguments(self, url: URL) -> tuple[URL, dict[str, object]]:
-        """The URL the engine keeps and the connect_args laid over its dialect's, checked."""
+    def engine_arguments(
+        self, url: URL, *, read_only: bool = False
+    ) -> tuple[URL, dict[str, object]]:
+        """The URL the engine keeps and the connect_args laid over its dialect's, checked.
+
+        `read_only`: the engine only reads (the reading commands, `open_warehouse`); an engine
+        that locks its database per process (DuckDB) opens it so, the others ignore it."""
         return url, {}
+
+    def read_write_instead(self, reason: str) -> bool:
+        """Whether a read-only connection failed (`reason`, the driver's line) only because
+        this process already holds the database read-write, so that opening it read-write too
+        is what works (DuckDB)."""
+        return False
 
     def prepare(self, engine: Engine) -> None:
         """Attach what the engine needs once made (event hooks); `prepare_dialect` its dialect."""

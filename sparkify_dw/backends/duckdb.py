@@ -1,11 +1,13 @@
 """DuckDB, the embedded default: a file on disk, no server.
 
 - Connecting: memory capped (DuckDB's default, 80 % of RAM, lets a load's buffer pool grow with
-  its input); the file's folder must exist. A reading command never creates a missing file.
+  its input); the file's folder must exist; a URL with a host (`duckdb://x.duckdb`) or no file
+  name (`duckdb:///`) is refused (`duckdb:///:memory:` is memory).
+  A reading command never creates a missing file, and opens the file read-only.
 - Staging: the COPY emulation; each batch becomes an Arrow table DuckDB appends in one step.
-- Locking: none. A DuckDB file takes one writing process at a time by itself (a second process
-  gets a clear "Could not set lock on file … PID" error); a write-write conflict between two
-  connections of one process is retried.
+- Locking: none. A DuckDB file takes one writing process at a time by itself (a second process,
+  reading or writing, gets a clear "Could not set lock on file … PID" error; readers share it);
+  a write-write conflict between two connections of one process is retried.
 - Identity: DuckDB has no IDENTITY columns; each gets a sequence, created by the Alembic impl
   below just before its table, and a `DEFAULT nextval(…)` compiled here.
 """
@@ -53,7 +55,21 @@ FAST_COPY = True
 
 def _file(url: URL) -> Path | None:
     """The database file a URL names (None: in memory)."""
-    if url.database in (None, "", ":memory:"):
+    if url.host or url.username or url.port:
+        # duckdb://relative.duckdb: the name is the URL's host; the file would be ignored and
+        # the data loaded into memory, then lost.
+        raise ConfigError(
+            f"A DuckDB URL names a file after three slashes, not a host ({url.host!r} is one "
+            "here): duckdb:///relative.duckdb, or four for an absolute path: "
+            "duckdb:////abs/path.duckdb"
+        )
+    if not url.database:
+        # duckdb:// or duckdb:///: a forgotten file name, not a wish for memory (a load lost).
+        raise ConfigError(
+            f"{url.render_as_string()} names no DuckDB file: write one after three slashes, "
+            "duckdb:///sparkify.duckdb (or duckdb:///:memory: for a database in memory)"
+        )
+    if url.database == ":memory:":
         return None
     return Path(url.database).expanduser()
 
@@ -62,12 +78,25 @@ class DuckDBBackend(Backend):
     name: ClassVar[str] = "duckdb"
     placeholder_url: ClassVar[str] = "duckdb:///sparkify.duckdb"
 
-    def engine_arguments(self, url: URL) -> tuple[URL, dict[str, object]]:
+    def engine_arguments(
+        self, url: URL, *, read_only: bool = False
+    ) -> tuple[URL, dict[str, object]]:
         path = _file(url)
         if path is not None and not path.resolve().parent.is_dir():
             raise ConfigError(f"Folder for the DuckDB file does not exist: {path.resolve().parent}")
         # duckdb-engine lays the URL's query over this config, so the URL still wins.
-        return url, {"config": {"memory_limit": DUCKDB_MEMORY_LIMIT}}
+        args: dict[str, object] = {"config": {"memory_limit": DUCKDB_MEMORY_LIMIT}}
+        if read_only and path is not None:  # an in-memory database cannot be read-only
+            # A read-only file, folder or file system opens; several readers share the file,
+            # and a notebook holding it read-only no longer blocks a reading command. A process
+            # holding it read-write still does: DuckDB's "Conflicting lock … (PID n)" says which.
+            args["read_only"] = True
+        return url, args
+
+    def read_write_instead(self, reason: str) -> bool:
+        # One process opens a file with one configuration: a notebook's read-write engine on it
+        # is the one a read-only open in that notebook must share.
+        return "different configuration than existing connections" in reason
 
     def missing_database(self, url: URL) -> str | None:
         path = _file(url)

@@ -30,7 +30,7 @@ from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS
 from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
 from sparkify_dw.copy.redshift import copy_command, copy_into_redshift
 from sparkify_dw.errors import ConfigError
-from sparkify_dw.urls import is_secret_key, parse_flag
+from sparkify_dw.urls import is_secret_key, parse_flag, redact_url
 
 # Redshift reports its serializable isolation violation as error 1023, in the message only
 # (Database Developer Guide, "Serializable isolation").
@@ -69,7 +69,15 @@ class RedshiftBackend(Backend):
     driver_extra: ClassVar[str | None] = "redshift"
     native_copy: ClassVar[bool] = True
 
-    def engine_arguments(self, url: URL) -> tuple[URL, dict[str, object]]:
+    def engine_arguments(
+        self, url: URL, *, read_only: bool = False
+    ) -> tuple[URL, dict[str, object]]:
+        iam = str(url.query.get("iam", "")).strip().lower() in ("true", "1", "yes", "on")
+        if not url.host and not iam:  # with IAM, redshift_connector can find the endpoint
+            raise ConfigError(
+                f"A Redshift URL needs the cluster's endpoint as its host ({redact_url(url)} "
+                "has none): redshift+redshift_connector://user:password@<endpoint>:5439/dev"
+            )
         if url.get_driver_name() != "redshift_connector":
             return url, {}
         return redshift_connect_args(url)
