@@ -29,7 +29,6 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
-    extract,
     func,
     insert,
     or_,
@@ -40,7 +39,14 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from sparkify_dw.models import TABLES, Tables
-from sparkify_dw.sql import Analyze, EpochMsToTimestamp, compared, empty_as_null, same
+from sparkify_dw.sql import (
+    Analyze,
+    EpochMsToTimestamp,
+    compared,
+    empty_as_null,
+    same,
+    time_part,
+)
 from sparkify_dw.timeparts import TIME_PARTS
 
 NEXT_SONG = "NextSong"
@@ -352,7 +358,7 @@ def time_merge(t: Tables) -> Merge:
         .subquery("play_starts")
     )
     start = starts.c.start_time
-    parts = {column: extract(field, start) for column, field in TIME_PARTS.items()}
+    parts = {column: time_part(field, start) for column, field in TIME_PARTS.items()}
     query = select(start, *(cast(v, SmallInteger).label(k) for k, v in parts.items()))
     return Merge(t.time, merge_table(t.time), query, ("start_time",))
 
