@@ -38,7 +38,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    extract,
     func,
     literal,
     null,
@@ -53,7 +52,7 @@ from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
 from sparkify_dw.models import TABLES, Tables
-from sparkify_dw.sql import EpochMsToTimestamp
+from sparkify_dw.sql import EpochMsToTimestamp, time_part
 from sparkify_dw.timeparts import TIME_PARTS
 from sparkify_dw.transforms import has_user, is_play
 from sparkify_dw.urls import redact_url
@@ -260,7 +259,7 @@ def _staged_plays_loaded(t: Tables) -> Query:
 def _time_parts_match(t: Tables) -> Query:
     time = t.time
     wrong = [
-        or_(time.c[column].is_(None), time.c[column] != extract(part, time.c.start_time))
+        or_(time.c[column].is_(None), time.c[column] != time_part(part, time.c.start_time))
         for column, part in TIME_PARTS.items()
     ]
     return (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, String, Table, case, literal, null
+from sqlalchemy import Boolean, DateTime, Integer, String, Table, case, extract, literal, null
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.base import Executable
@@ -55,6 +55,39 @@ def _epoch_ms_duckdb(element: EpochMsToTimestamp, compiler: SQLCompiler, **kw: A
     # DuckDB cannot multiply an INTERVAL by a BIGINT this large; epoch_ms() is exact.
     (millis,) = element.clauses
     return f"epoch_ms(CAST({compiler.process(millis, **kw)} AS BIGINT))"
+
+
+class HistoricalYear(FunctionElement[int]):
+    """EXTRACT(year …) as PostgreSQL and Redshift count years: 1 BC is -1, there is no year 0.
+
+    DuckDB counts astronomically (1 BC is 0, 2 BC is -1); a play before year 1 is legal on every
+    engine (a negative enough ts), so its `time.year` must not depend on the engine.
+    """
+
+    type = Integer()
+    name = "historical_year"
+    inherit_cache = True
+
+    def __init__(self, timestamp: ColumnElement[Any]) -> None:
+        super().__init__(timestamp)
+
+
+@compiles(HistoricalYear)
+def _historical_year(element: HistoricalYear, compiler: SQLCompiler, **kw: Any) -> str:
+    (timestamp,) = element.clauses
+    return str(compiler.process(extract("year", timestamp), **kw))
+
+
+@compiles(HistoricalYear, "duckdb")
+def _historical_year_duckdb(element: HistoricalYear, compiler: SQLCompiler, **kw: Any) -> str:
+    (timestamp,) = element.clauses
+    year = compiler.process(extract("year", timestamp), **kw)
+    return f"(CASE WHEN {year} <= 0 THEN {year} - 1 ELSE {year} END)"
+
+
+def time_part(field: str, timestamp: ColumnElement[Any]) -> ColumnElement[Any]:
+    """EXTRACT(field FROM timestamp), the year counted alike on every engine (HistoricalYear)."""
+    return HistoricalYear(timestamp) if field == "year" else extract(field, timestamp)
 
 
 class Compared(FunctionElement[str]):

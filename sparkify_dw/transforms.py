@@ -29,7 +29,6 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
-    extract,
     func,
     insert,
     or_,
@@ -40,7 +39,14 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from sparkify_dw.models import TABLES, Tables
-from sparkify_dw.sql import Analyze, EpochMsToTimestamp, compared, empty_as_null, same
+from sparkify_dw.sql import (
+    Analyze,
+    EpochMsToTimestamp,
+    compared,
+    empty_as_null,
+    same,
+    time_part,
+)
 from sparkify_dw.timeparts import TIME_PARTS
 
 NEXT_SONG = "NextSong"
@@ -80,14 +86,27 @@ def plays_without_user(t: Tables) -> Select[int]:
     return select(func.count()).select_from(t.staging_events).where(is_play(t), missing)
 
 
+# The contract's total order of a user's events (data contract, "users"): the last one wins.
+# NULL is the smallest value of each (any value beats it), here and in the merge alike.
+USER_ORDER = ("ts", "session_id", "item_in_session", "level", "first_name", "last_name", "gender")
+# The columns of `users` that keep the stored row's place in that order (the attributes
+# themselves are stored under their own names).
+USER_SOURCE = {
+    "ts": "source_ts",
+    "session_id": "source_session_id",
+    "item_in_session": "source_item_in_session",
+}
+
+
 def latest_users(t: Tables) -> Subquery:
-    """Each non-empty userId with the attributes of its most recent event (largest ts)."""
+    """Each non-empty userId with the attributes of its last event in the contract's order:
+    largest ts, then session_id, item_in_session, level, first_name, last_name, gender (text as
+    text, trailing blanks insignificant; NULL before any value)."""
     e = t.staging_events.c
     user_id = e.user_id
     return _first_per(
         partition=[user_id],
-        # ties on ts (the real data has a Home and a NextSong in the same ms): later item wins
-        order=[e.ts.desc(), e.item_in_session.desc().nulls_last()],
+        order=[compared(e[name]).desc().nulls_last() for name in USER_ORDER],
         columns=[
             user_id.label("user_id"),
             e.first_name,
@@ -95,6 +114,8 @@ def latest_users(t: Tables) -> Subquery:
             e.gender,
             e.level,
             e.ts.label("source_ts"),
+            e.session_id.label("source_session_id"),
+            e.item_in_session.label("source_item_in_session"),
         ],
         source=t.staging_events,
         where=has_user(t),
@@ -268,12 +289,35 @@ def _differs(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[bool
     return or_(~same(a, b), and_(a.is_(None), b.is_not(None)), and_(a.is_not(None), b.is_(None)))
 
 
-def _dimension(target: Table, source: Subquery, key: str, newer: str | None = None) -> Merge:
-    """A dimension: a staged row replaces the stored one when it is newer (`newer` column) or,
-    without one, when any value differs (the newest catalogue load wins)."""
+def _after(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`a` comes after `b`, NULL before any value (so never after another NULL); text compared
+    as Redshift compares it. Only ever used un-negated: an unknown (NULL) result is "not after"."""
+    return or_(compared(a) > compared(b), and_(a.is_not(None), b.is_(None)))
+
+
+def _ties(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`a` and `b` hold the same place in the order: equal (as text compares) or both NULL."""
+    return or_(same(a, b), and_(a.is_(None), b.is_(None)))
+
+
+def _later(pairs: list[tuple[ColumnElement[Any], ColumnElement[Any]]]) -> ColumnElement[bool]:
+    """(a1, a2, …) comes after (b1, b2, …) in lexicographic order, null-safe without
+    IS DISTINCT FROM (Redshift lacks it): a1 after b1, or a tie on a1 and the rest after."""
+    (a, b), rest = pairs[0], pairs[1:]
+    if not rest:
+        return _after(a, b)
+    return or_(_after(a, b), and_(_ties(a, b), _later(rest)))
+
+
+def _dimension(
+    target: Table, source: Subquery, key: str, newer: tuple[str, ...] | None = None
+) -> Merge:
+    """A dimension: a staged row replaces the stored one when it comes later in the order of
+    the `newer` columns (compared in turn, NULL first) or, without them, when any value differs
+    (the newest catalogue load wins)."""
     stage = merge_table(target)
     if newer is not None:
-        replaces = stage.c[newer] > target.c[newer]
+        replaces = _later([(stage.c[c], target.c[c]) for c in newer])
     else:
         replaces = or_(
             *(_differs(target.c[c.name], stage.c[c.name]) for c in stage.columns if c.name != key)
@@ -314,9 +358,14 @@ def time_merge(t: Tables) -> Merge:
         .subquery("play_starts")
     )
     start = starts.c.start_time
-    parts = {column: extract(field, start) for column, field in TIME_PARTS.items()}
+    parts = {column: time_part(field, start) for column, field in TIME_PARTS.items()}
     query = select(start, *(cast(v, SmallInteger).label(k) for k, v in parts.items()))
     return Merge(t.time, merge_table(t.time), query, ("start_time",))
+
+
+def _user_order() -> tuple[str, ...]:
+    """`USER_ORDER` as the columns of `users` hold it."""
+    return tuple(USER_SOURCE.get(name, name) for name in USER_ORDER)
 
 
 def star_merges(t: Tables | None = None) -> list[Merge]:
@@ -324,7 +373,8 @@ def star_merges(t: Tables | None = None) -> list[Merge]:
     t = t or TABLES
     return [
         # a user's state only moves forward in time, whatever order batches arrive in
-        _dimension(t.users, latest_users(t), "user_id", newer="source_ts"),
+        # (the contract's total order of a user's events: ts, then the tie-breakers)
+        _dimension(t.users, latest_users(t), "user_id", newer=_user_order()),
         _dimension(t.songs, catalogue_songs(t), "song_id"),
         _dimension(t.artists, catalogue_artists(t), "artist_id"),
         songplays_merge(t),

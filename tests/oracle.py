@@ -81,7 +81,7 @@ def star_tables(
         catalogue.setdefault(key, song)
 
     plays: dict[tuple[int, int, dt.datetime], tuple[Any, ...]] = {}
-    for event in sorted(events, key=lambda e: e["itemInSession"]):
+    for event in sorted(events, key=_item_order):
         if compare(event["page"]) != "NextSong":
             continue
         start = EPOCH + dt.timedelta(milliseconds=event["ts"])
@@ -107,10 +107,7 @@ def star_tables(
             continue
         user_id = int(event["userId"])
         current = latest.get(user_id)
-        if current is None or (event["ts"], event["itemInSession"]) > (
-            current["ts"],
-            current["itemInSession"],
-        ):
+        if current is None or user_order(event, compare) > user_order(current, compare):
             latest[user_id] = event
     users = {
         (uid, e["firstName"], e["lastName"], e["gender"], e["level"]) for uid, e in latest.items()
@@ -147,6 +144,26 @@ def star_tables(
         },
         staging_events=len(events),
         staging_songs=len(songs),
+    )
+
+
+def _item_order(event: dict[str, Any]) -> tuple[bool, int]:
+    """itemInSession ascending, a missing one last (as ORDER BY sorts NULL by default)."""
+    item = event["itemInSession"]
+    return (item is None, item or 0)
+
+
+USER_ORDER = ("ts", "sessionId", "itemInSession", "level", "firstName", "lastName", "gender")
+
+
+def user_order(event: dict[str, Any], compare: Compare = compared) -> tuple[Any, ...]:
+    """An event's place in the contract's total order of a user's events (the last one gives
+    the user's attributes): ts, sessionId, itemInSession, then level, firstName, lastName,
+    gender as text (compared: trailing blanks do not count); a missing value (null) before any
+    value."""
+    return tuple(
+        (0,) if event.get(key) is None else (1, compare(_text(event[key])) if i > 2 else event[key])
+        for i, key in enumerate(USER_ORDER)
     )
 
 

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Engine, Table, event, func, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Executable
 
@@ -31,10 +32,41 @@ LOCK_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
+def _dates_beyond_python_as_text(dbapi_connection: Any, _record: Any) -> None:
+    """Read a DATE or TIMESTAMP that Python's datetime cannot hold (after year 9999, or BC) as
+    its text, as DuckDB's driver does, instead of failing the whole query: the warehouse can
+    hold such values (issue 15), and every command must survive reading them."""
+    for name, loader in _loaders().items():
+        dbapi_connection.adapters.register_loader(name, loader)
+
+
+@functools.cache
+def _loaders() -> dict[str, type[Any]]:
+    from psycopg import DataError
+    from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
+
+    def as_text_beyond(loader: type[Any]) -> type[Any]:
+        class Loader(loader):  # type: ignore[misc]
+            def load(self, data: Any) -> Any:
+                try:
+                    return super().load(data)
+                except DataError:  # beyond Python's datetime: the engine's own text
+                    return bytes(data).decode()
+
+        return Loader
+
+    loaders = {"date": DateLoader, "timestamp": TimestampLoader, "timestamptz": TimestamptzLoader}
+    return {name: as_text_beyond(loader) for name, loader in loaders.items()}
+
+
 class PostgresBackend(Backend):
     name: ClassVar[str] = "postgresql"
     placeholder_url: ClassVar[str] = "postgresql+psycopg://localhost/sparkify"
     driver_extra: ClassVar[str | None] = "postgres"
+
+    def prepare(self, engine: Engine) -> None:
+        super().prepare(engine)
+        event.listen(engine, "connect", _dates_beyond_python_as_text)
 
     def bulk_writer(self) -> BulkWriter:
         return PostgresCopyWriter()

@@ -77,6 +77,12 @@ class User(Base):
     # The ts (epoch ms) of the event the attributes come from: lets a late batch of older
     # events leave a newer state alone (data contract, "users").
     source_ts: Mapped[int] = mapped_column(BigInteger, nullable=False, redshift_encode="az64")
+    # Its session_id and item_in_session: with source_ts and the attributes, the event's place
+    # in the contract's total order, so a batch with an event of the same ts decides the same
+    # way whichever batch came first (migration 0004; NULL on rows stored before it, and NULL
+    # sorts before any value, so any event of that ts then replaces them).
+    source_session_id: Mapped[int | None] = mapped_column(Integer, redshift_encode="az64")
+    source_item_in_session: Mapped[int | None] = mapped_column(Integer, redshift_encode="az64")
 
 
 class Song(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
@@ -277,17 +278,58 @@ def line_chart(
 
 
 def _position(x: Any) -> float:
+    """Where x goes on the axis, in days: computed on numbers (day ordinals), never through
+    `datetime.timestamp()`, so year 1 places as well as today."""
     if isinstance(x, dt.datetime):
-        return x.timestamp() / 86400
+        midnight = dt.datetime.combine(x.date(), dt.time(), x.tzinfo)
+        return x.toordinal() + (x - midnight).total_seconds() / 86400
     if isinstance(x, dt.date):
         return float(x.toordinal())
     if isinstance(x, int | float) and not isinstance(x, bool):
         return float(x)
+    if isinstance(x, str) and (day := _day_of_text(x)) is not None:
+        return day
     raise ValueError(f"line_chart x values must be dates or numbers, not {x!r}")
 
 
+# A date as an engine writes one beyond Python's datetime (years after 9999, or BC): DuckDB's
+# driver and the PostgreSQL backend hand such a value over as this text.
+_ISO_DATE = re.compile(r"(\d{4,})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?")
+_BC = re.compile(r"\s*\(?BC\)?")
+_CYCLE_DAYS = 146_097  # the Gregorian calendar repeats every 400 years
+
+
+def _parse_date_text(text: str) -> tuple[re.Match[str] | None, bool]:
+    """The date (and hour, minute) of an engine's text, and whether it is BC (DuckDB writes
+    `0001-12-31 (BC) 23:59:59`, PostgreSQL `0001-12-31 23:59:59 BC`)."""
+    plain, marks = _BC.subn("", text.strip())
+    return _ISO_DATE.match(plain), marks > 0
+
+
+def _day_of_text(text: str) -> float | None:
+    """The day ordinal (as `date.toordinal()`, proleptic Gregorian) of an ISO date's text."""
+    match, bc = _parse_date_text(text)
+    if match is None:
+        return None
+    year, month, day = (int(match[i]) for i in (1, 2, 3))
+    if bc:
+        year = 1 - year  # 1 BC is year 0
+    cycles, within = divmod(year - 1, 400)
+    try:
+        ordinal = dt.date(within + 1, month, day).toordinal() + cycles * _CYCLE_DAYS
+    except ValueError:
+        return None
+    hours = int(match[4] or 0) + int(match[5] or 0) / 60
+    return ordinal + hours / 24
+
+
 def _label(x: Any, date_format: str) -> str:
-    return x.strftime(date_format) if isinstance(x, dt.date) else fmt(x)
+    if isinstance(x, dt.date):
+        return x.strftime(date_format)
+    if isinstance(x, str):  # a date beyond Python's, as the engine's text
+        match, bc = _parse_date_text(x)
+        return x if match is None else f"{match[1]}-{match[2]}-{match[3]}" + (" BC" if bc else "")
+    return fmt(x)
 
 
 def _value_grid_y(

@@ -194,23 +194,41 @@ def test_dimensions_fill_one_staged_row_per_key(table: str, partition: str) -> N
 # users
 
 
-def test_users_merge_is_redshifts_pattern_with_the_newest_event_winning() -> None:
+def test_users_merge_is_redshifts_pattern_with_the_contracts_last_event_winning() -> None:
     assert _step("users", "create") == (
         "CREATE TEMPORARY TABLE merge_users ( user_id INTEGER, first_name VARCHAR(256), "
-        "last_name VARCHAR(256), gender VARCHAR(16), level VARCHAR(16), source_ts BIGINT )"
+        "last_name VARCHAR(256), gender VARCHAR(16), level VARCHAR(16), source_ts BIGINT, "
+        "source_session_id INTEGER, source_item_in_session INTEGER )"
     )
     fill = _step("users", "fill")
+    # the contract's total order (users), the last event first, NULL before any value
+    order = ", ".join(
+        f"staging_events.{c} DESC NULLS LAST"
+        for c in ("ts", "session_id", "item_in_session", "level", "first_name", "last_name")
+    )
     assert (
-        "row_number() OVER (PARTITION BY staging_events.user_id "
-        "ORDER BY staging_events.ts DESC, staging_events.item_in_session DESC NULLS LAST) AS rank_"
+        f"row_number() OVER (PARTITION BY staging_events.user_id ORDER BY {order}, "
+        "staging_events.gender DESC NULLS LAST) AS rank_"
     ) in fill
     assert "staging_events.ts AS source_ts" in fill
+    assert "staging_events.session_id AS source_session_id" in fill
+    assert "staging_events.item_in_session AS source_item_in_session" in fill
     assert "WHERE staging_events.user_id IS NOT NULL" in fill
     assert fill.endswith("WHERE latest_users_ranked.rank_ = 1) AS latest_users")
-    assert _step("users", "replace") == (
-        "DELETE FROM users USING merge_users WHERE users.user_id = merge_users.user_id "
-        "AND merge_users.source_ts > users.source_ts"
+    replace = _step("users", "replace")
+    assert replace.startswith(
+        "DELETE FROM users USING merge_users WHERE users.user_id = merge_users.user_id AND "
+        "(merge_users.source_ts > users.source_ts "
+        "OR merge_users.source_ts IS NOT NULL AND users.source_ts IS NULL "
+        "OR (merge_users.source_ts = users.source_ts "
+        "OR merge_users.source_ts IS NULL AND users.source_ts IS NULL) "
+        "AND (merge_users.source_session_id > users.source_session_id "
     )
+    assert replace.endswith(
+        "AND (merge_users.gender > users.gender "
+        "OR merge_users.gender IS NOT NULL AND users.gender IS NULL)))))))"
+    )
+    assert "DISTINCT" not in replace  # Redshift has no IS DISTINCT FROM
     assert _step("users", "drop_known") == (
         "DELETE FROM merge_users USING users WHERE users.user_id = merge_users.user_id"
     )
@@ -425,7 +443,11 @@ def test_what_is_not_text_is_compared_as_it_is(dialect: sa.Dialect) -> None:
     for table in ("songplays", "users", "time"):
         assert _step(table, "drop_known", dialect) == _step(table, "drop_known")
     assert "PARTITION BY staging_events.user_id ORDER BY" in _step("users", "fill", dialect)
-    assert "rtrim" not in _step("users", "replace", dialect)
+    replace = _step("users", "replace", dialect)
+    for column in ("source_ts", "source_session_id", "source_item_in_session"):
+        assert f"rtrim(users.{column}" not in replace
+        assert f"rtrim(merge_users.{column}" not in replace
+    assert "rtrim(merge_users.level, ' ') > rtrim(users.level, ' ')" in replace
 
 
 # full refresh

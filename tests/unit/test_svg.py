@@ -65,3 +65,21 @@ def test_charts_old_address_re_exports_the_same_functions() -> None:
     assert charts_address.CHARTS is CHARTS
     for draw in (bar_chart, hbar_chart, line_chart, nice_ticks):
         assert getattr(charts_address, draw.__name__) is draw
+
+
+def test_line_chart_places_dates_beyond_pythons_as_their_text() -> None:
+    """A day after 9999 (or BC) reaches the chart as the engine's text (issue 15): placed by
+    its day number, labelled as it is, never a ValueError."""
+    import datetime as dt
+
+    from sparkify_dw.report.svg import _position, line_chart
+
+    xs = [dt.date(1, 1, 1), dt.datetime(9999, 12, 31, 12), "10000-01-01", "294247-01-10"]
+    svg = line_chart(xs, [1, 2, 3, 4], title="t")
+    assert "10000-01-01" in svg
+    assert "294247-01-10" in svg
+    positions = [_position(x) for x in xs]
+    assert positions == sorted(positions)
+    assert _position("10000-01-01") - _position(dt.date(9999, 12, 31)) == 1
+    assert _position("0001-12-31 (BC) 23:59:59.999") < _position(dt.date(1, 1, 1))
+    assert _position("0001-12-31 BC") == _position(dt.date(1, 1, 1)) - 1

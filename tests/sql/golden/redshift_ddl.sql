@@ -158,5 +158,13 @@ CREATE TABLE staging_songs (
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+ALTER TABLE users ADD COLUMN source_session_id INTEGER ENCODE az64;
+
+ALTER TABLE users ADD COLUMN source_item_in_session INTEGER ENCODE az64;
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
 COMMIT;
 
