@@ -343,7 +343,9 @@ def _interrupt_in(exc: BaseException) -> bool:
         if isinstance(cause, KeyboardInterrupt):
             return True
         seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
+        # `raise … from None` (cluster's own interrupt line, already printed) ends the chain.
+        hidden = cause.__suppress_context__
+        cause = cause.__cause__ or (None if hidden else cause.__context__)
     return False
 
 
