@@ -129,6 +129,8 @@ def stage(
         except LoadError as exc:
             log.record(table.name, exc.rejects)
             where = f" Every reject: {log.where()}" if exc.rejects else ""
+            note = backend_for(connection).failure_note(exc)
+            where += f" ({note})" if note else ""
             raise LoadError(f"{exc}{where}", exc.rejects) from None
         log.record(table.name, result.rejects)
         copies.append(result)
@@ -278,7 +280,13 @@ def load_with(
 
 def _database_error(bind: Engine | Connection, exc: SQLAlchemyError) -> DatabaseError:
     engine = bind if isinstance(bind, Engine) else bind.engine
-    return DatabaseError(f"Load failed on {redact_url(engine.url)}: {driver_reason(exc)}")
+    return DatabaseError(f"Load failed on {redact_url(engine.url)}: {_reason(engine, exc)}")
+
+
+def _reason(engine: Engine, exc: SQLAlchemyError) -> str:
+    """The driver's first line, and what the backend adds about the warehouse (disk full…)."""
+    note = backend_for(engine).failure_note(exc)
+    return f"{driver_reason(exc)} ({note})" if note else driver_reason(exc)
 
 
 def _log_notice(message: str) -> None:
@@ -352,7 +360,7 @@ def run(
             notify=notify,
         )
     except SQLAlchemyError as exc:
-        reason = driver_reason(exc)
+        reason = _reason(engine, exc)
         raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from None
     finally:
         engine.dispose()

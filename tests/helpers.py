@@ -118,10 +118,18 @@ def _around(text: str, fragment: str) -> str:
     return text[max(0, at - 500) : at + 200]
 
 
+CHECKOUT = Path(__file__).resolve().parents[1]  # the folder holding sparkify_dw/ and tests/
+
+
 def python(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300) -> Run:
     """`python args…` in a process of its own, as a user runs it: in `cwd`, with this process's
     environment less SPARKIFY_DB_URL, plus `env`. The one way the tests start a Python process."""
     environ = {k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"}
+    # This checkout's package, not whichever one the environment installed (editable from
+    # another worktree, say): the process runs the code under test.
+    environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(CHECKOUT), environ.get("PYTHONPATH", "")) if p
+    )
     environ.update(env or {})
     result = subprocess.run(
         [sys.executable, *args],

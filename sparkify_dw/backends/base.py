@@ -135,3 +135,8 @@ class Backend:
     def is_retryable(self, exc: BaseException) -> bool:
         """Whether a statement failed only because a concurrent transaction won."""
         return False
+
+    def failure_note(self, exc: BaseException) -> str | None:
+        """What a failed load's one line adds to the driver's reason: what became of the
+        warehouse and what to do (None: nothing to add)."""
+        return None

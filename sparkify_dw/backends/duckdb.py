@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Engine,
     Float,
     Integer,
     SmallInteger,
@@ -43,6 +45,8 @@ from sqlalchemy.sql.compiler import DDLCompiler
 from sparkify_dw.backends.base import Backend
 from sparkify_dw.copy.emulation import BulkWriter, FastCopyFactory, Row
 from sparkify_dw.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 # A fixed cap keeps a load's memory flat (≈1 GiB RSS at 1M events under DuckDB's default);
 # beyond it DuckDB spills to disk. `?memory_limit=…` in the URL overrides it.
@@ -98,6 +102,10 @@ class DuckDBBackend(Backend):
         # is the one a read-only open in that notebook must share.
         return "different configuration than existing connections" in reason
 
+    def prepare(self, engine: Engine) -> None:
+        super().prepare(engine)
+        _quiet_rollback_when_invalidated(engine)
+
     def missing_database(self, url: URL) -> str | None:
         path = _file(url)
         return "no such file" if path is not None and not path.is_file() else None
@@ -119,6 +127,48 @@ class DuckDBBackend(Backend):
 
         orig = getattr(exc, "orig", exc)
         return isinstance(orig, duckdb.TransactionException) and "Conflict" in str(orig)
+
+    def failure_note(self, exc: BaseException) -> str | None:
+        # A failed load never committed: DuckDB writes a transaction's changes to the file's
+        # free blocks and only a commit makes them part of the database; a FATAL error
+        # (a checkpoint that cannot write, memory that runs out in a commit) invalidates the
+        # database in this process only, and the file keeps its last committed state.
+        import duckdb
+
+        orig = getattr(exc, "orig", exc)
+        reason = str(orig)
+        if "No space left on device" in reason or "Disk quota exceeded" in reason:
+            return (
+                "the disk is full; nothing was committed, the warehouse is unchanged, and the "
+                "space its file took the next load reuses. Free space (a load needs room for "
+                "what it stages) and run again"
+            )
+        if isinstance(orig, duckdb.FatalException) or "database has been invalidated" in reason:
+            return (
+                "DuckDB stopped using the database after this error; nothing was committed, "
+                "the warehouse file is unchanged. Run again (with more memory: "
+                "?memory_limit=… in the URL)"
+            )
+        return None
+
+
+def _quiet_rollback_when_invalidated(engine: Engine) -> None:
+    """After a FATAL error DuckDB refuses everything on the database, a rollback too: the
+    pool's rollback of the returned connection then printed "Exception during reset" with a
+    traceback (SQLAlchemy logs it at ERROR) on top of the load's own error. Nothing is left to
+    roll back (the transaction never committed), so that rollback is logged at DEBUG only."""
+    import duckdb
+
+    dialect = engine.dialect
+    rollback = dialect.do_rollback
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        except duckdb.FatalException as exc:
+            logger.debug("Rollback skipped: the DuckDB database is invalidated (%s)", exc)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
 class ArrowWriter:

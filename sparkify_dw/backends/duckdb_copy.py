@@ -364,8 +364,11 @@ class DuckDBFastCopy:
         except duckdb.Error as exc:  # a file gone or unreadable since it was listed
             first = next(iter(str(exc).splitlines()), "")
             names = ", ".join(m.obj.url for u in units[:3] for m in u.members[:1])
+            # Or the database cannot take what was read: a full disk, memory run out.
+            writing = isinstance(exc, duckdb.OutOfMemoryException) or "Could not write" in first
+            doing = "staging" if writing else "reading"
             raise LoadError(
-                f"COPY into {self.table.name} failed reading {names}: {first}"
+                f"COPY into {self.table.name} failed {doing} {names}: {first}"
             ) from None
 
 

@@ -6,9 +6,12 @@ non-zero exit, never a traceback. Passwords never reach the terminal.
 
 from __future__ import annotations
 
+import signal
+import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -114,6 +117,7 @@ def run(
     )
     settings.check_sources_given()  # not the user's songs with the sample's events
     err.print(f"Loading into {settings.safe_db_url}")
+    when_interrupted("the load was rolled back, nothing changed")
     with _progress() as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -128,6 +132,9 @@ def run(
             progress=advance,
             notify=lambda message: err.print(message, style="yellow", highlight=False),
         )
+    when_interrupted(
+        "the load was committed; its data-quality checks did not finish (sparkify-dw check)"
+    )
     _print_report(report)
     from sparkify_dw.cli.checks import check_after_load
 
@@ -233,6 +240,7 @@ def generate(
     """Write synthetic song_data/, log_data/ and log_json_path.json in the source formats."""
     from sparkify_dw.datagen import generate as generate_data
 
+    when_interrupted(f"{out_dir} holds part of the data; run generate again to write all of it")
     try:
         report = generate_data(out_dir, songs=songs, events=events, seed=seed)
     except ValueError as exc:
@@ -257,14 +265,91 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+# What Ctrl-C leaves behind, said on the one line it gives; a command that changes something
+# sets it while it runs (`when_interrupted`).
+_INTERRUPTED = ["interrupted: stopped; a database transaction in progress was rolled back"]
+
+
+def when_interrupted(message: str) -> None:
+    """The line Ctrl-C prints from now on (after `interrupted: `)."""
+    _INTERRUPTED[0] = f"interrupted: {message}"
+
+
 def main() -> None:
     """Entry point of the `sparkify-dw` console script."""
+    signalled = _note_sigint()
     try:
         app()
     except SparkifyError as exc:
+        if signalled:  # e.g. "Load failed …: Query interrupted": DuckDB's word for Ctrl-C
+            _interrupted()
         # The message is text, not markup: `[CLUSTER]` or `sparkify-dw[redshift]` stay as typed.
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
-        err.print("interrupted: the load was rolled back, nothing changed")
-        raise SystemExit(130) from None
+        _interrupted()
+    except SystemExit as exc:
+        # Typer turns a KeyboardInterrupt in a command into Exit(130), then SystemExit(130),
+        # without a word: find the interrupt in the chain and say what it left.
+        if exc.code == 130 and _interrupt_in(exc):
+            _interrupted()
+        raise
+    except Exception:
+        # DuckDB, interrupted inside a query, raises RuntimeError("Query interrupted") in place
+        # of the KeyboardInterrupt the signal handler raised.
+        if signalled:
+            _interrupted()
+        raise
+    finally:
+        signalled.restore()
+
+
+class _Sigint:
+    """Whether SIGINT arrived while a command ran: the handler still raises KeyboardInterrupt
+    (Python's default), and also notes the signal, which a driver may turn into an error of
+    its own."""
+
+    def __init__(self) -> None:
+        self.arrived = False
+        self.previous: object = None
+
+    def __bool__(self) -> bool:
+        return self.arrived
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.arrived = True
+        raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)  # type: ignore[arg-type]
+
+
+def _note_sigint() -> _Sigint:
+    noted = _Sigint()
+    # Only over Python's own handler, in the main thread (not over an embedding's, or an
+    # ignored SIGINT).
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        noted.previous = signal.signal(signal.SIGINT, noted.handle)
+    return noted
+
+
+def _interrupt_in(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        # `raise … from None` (cluster's own interrupt line, already printed) ends the chain.
+        hidden = cause.__suppress_context__
+        cause = cause.__cause__ or (None if hidden else cause.__context__)
+    return False
+
+
+def _interrupted() -> NoReturn:
+    err.print(_INTERRUPTED[0], highlight=False)
+    raise SystemExit(130) from None

@@ -348,6 +348,7 @@ def test_ctrl_c_says_what_goes_on(
     assert run.returncode == 130
     assert "interrupted: cluster sparkify goes on being created if it was asked for" in run.stderr
     assert "rolled back" not in run.stderr
+    assert run.stderr.count("interrupted:") == 1, run.stderr  # not main()'s line as well
 
 
 def test_an_abandoned_password_prompt_is_one_line_and_no_aws_call(
