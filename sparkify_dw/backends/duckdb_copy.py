@@ -19,14 +19,11 @@ to equal the emulation's (tests/integration/test_fast_copy.py loads hostile line
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import os
 import re
 import shutil
 import tempfile
-import zlib
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -34,6 +31,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from sparkify_dw.backends.duckdb_sql import LINE_OK, column_sql, json_path, quote
+from sparkify_dw.copy.compression import READ_ERRORS, decompressed, read_error
 from sparkify_dw.copy.jsonpaths import Path as JsonPath
 from sparkify_dw.copy.jsonpaths import plain_keys
 from sparkify_dw.copy.jsonread import MAX_RECORD_BYTES
@@ -168,18 +166,17 @@ class DuckDBFastCopy:
                 self.refused.append(_Member(order, obj, 0, data=data))
                 self.held_bytes += len(data)
                 return True
-            spool, unit = self._open_spool()
-            start = self.spool_size
-            spool.write(data)
             if data and not data.endswith(b"\n"):
-                spool.write(b"\n")
-            self.spool_size += len(data) + (1 if data and not data.endswith(b"\n") else 0)
+                data += b"\n"  # the next object's first line starts a line of its own
+            spool, unit = self._open_spool()
             records = sum(1 for line in data.split(b"\n") if line.strip(b" \t\r"))
-            size = self.spool_size - start
-            unit.members.append(_Member(order, obj, records, start, size))
-            self.queued_bytes += size
+            unit.members.append(_Member(order, obj, records, self.spool_size, len(data)))
+            spool.write(data)
+            self.spool_size += len(data)
+            self.queued_bytes += len(data)
             return True
         spool, unit = self._new_spool()
+        self.units.append(unit)
         try:
             size = _copy_stream(stream, spool, self.compression, obj.url)
         except _TooLarge:
@@ -199,22 +196,27 @@ class DuckDBFastCopy:
         )
 
     def _open_spool(self) -> tuple[BinaryIO, Unit]:
-        """The spool small objects are being added to (a new one if none is open)."""
+        """The spool small objects are being added to (a new one, queued, if none is open)."""
         if self.spool is None or self.spool_unit is None:
-            return self._new_spool()
+            spool, unit = self._new_spool()
+            self.units.append(unit)
+            return spool, unit
         return self.spool, self.spool_unit
 
     def _new_spool(self) -> tuple[BinaryIO, Unit]:
+        """A new, empty spool file, open for writing (the caller queues its unit or not)."""
         self._close_spool()
+        self.spool = open(self.scratch_file("spool", "json"), "w+b")  # noqa: SIM115 - closed by _close_spool
+        self.spool_size = 0
+        self.spool_unit = Unit(self.spool.name, [], spooled=True)
+        return self.spool, self.spool_unit
+
+    def scratch_file(self, kind: str, suffix: str) -> str:
+        """A new file's path in this COPY's temporary folder (removed by `close`)."""
         if self.folder is None:
             self.folder = tempfile.mkdtemp(prefix="sparkify-copy-")
         self.spools += 1
-        path = os.path.join(self.folder, f"spool-{self.spools}.json")
-        self.spool = open(path, "w+b")  # noqa: SIM115 - closed by _close_spool
-        self.spool_size = 0
-        self.spool_unit = Unit(path, [], spooled=True)
-        self.units.append(self.spool_unit)
-        return self.spool, self.spool_unit
+        return os.path.join(self.folder, f"{kind}-{self.spools}.{suffix}")
 
     def _close_spool(self) -> None:
         if self.spool is not None:
@@ -242,12 +244,10 @@ class DuckDBFastCopy:
         units, self.units, self.queued_bytes = self.units, [], 0
         staged: list[tuple[_Member, int]] = []
         others, self.refused, self.held_bytes = self.refused, [], 0
-        try:
-            self._stage([u for u in units if u.members], staged, others)
-        finally:
-            for unit in units:
-                if unit.spooled:
-                    remove_file(unit.path)
+        self._stage([u for u in units if u.members], staged, others)
+        for unit in units:
+            if unit.spooled and not unit.members:  # a spool abandoned for the emulation
+                remove_file(unit.path)
         staged.sort(key=lambda item: item[0].order)
         others.sort(key=lambda member: member.order)
         return [(m.obj, rows) for m, rows in staged], [(m.obj, m.data) for m in others]
@@ -274,11 +274,13 @@ class DuckDBFastCopy:
                     staged.extend((m, m.records) for m in unit.members)
                 else:
                     retry.extend(self._split(unit))
-            if good:
-                self._insert(good)
-            for unit in units:
-                if unit.spooled and unit not in good:
-                    remove_file(unit.path)
+            try:
+                if good:
+                    self._insert(good)
+            finally:  # staged, handed back or split: a spool is read for the last time
+                for unit in units:
+                    if unit.spooled:
+                        remove_file(unit.path)
             units = retry
 
     def _split(self, unit: Unit) -> list[Unit]:
@@ -299,7 +301,6 @@ class DuckDBFastCopy:
                     self.spool_size += member.size
                 parts.append(part)
                 self._close_spool()
-        self.units.clear()  # _new_spool queued them; here they are staged at once
         return parts
 
     def _source(self, units: list[Unit]) -> str:
@@ -390,11 +391,7 @@ def _copy_stream(
     """Copy an object's bytes (decompressed) to the spool, ending them with a newline; return
     how many were written. Raises _TooLarge past MAX_FILE_BYTES, SourceError when it cannot
     be read (a corrupt archive included)."""
-    source: BinaryIO = stream
-    if compression == "gzip":
-        source = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
-    elif compression == "bzip2":
-        source = bz2.BZ2File(stream)  # type: ignore[assignment]
+    source = decompressed(stream, compression)
     written, last = 0, b"\n"
     with stream:
         try:
@@ -404,9 +401,8 @@ def _copy_stream(
                     raise _TooLarge
                 spool.write(data)
                 last = data[-1:]
-        except (OSError, EOFError, zlib.error) as exc:
-            how = f" as {compression}" if compression else ""
-            raise SourceError(f"Cannot read {url}{how}: {exc}") from None
+        except READ_ERRORS as exc:
+            raise read_error(url, compression, exc) from None
     if last != b"\n":
         spool.write(b"\n")
         written += 1

@@ -96,16 +96,21 @@ class PostgresBackend(Backend):
         return getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
+def copy_from_stdin(table: Table, options: str = "") -> Any:
+    """`COPY table (columns) FROM STDIN [options]` as psycopg's composed SQL (names quoted)."""
+    from psycopg import sql
+
+    return sql.SQL("COPY {} ({}) FROM STDIN" + (f" {options}" if options else "")).format(
+        sql.Identifier(table.name),
+        sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
+    )
+
+
 class PostgresCopyWriter:
     """COPY … FROM STDIN, rows streamed through psycopg's copy protocol."""
 
     def write(self, connection: Connection, table: Table, rows: Sequence[Row]) -> None:
-        from psycopg import sql
-
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table.name),
-            sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
-        )
+        statement = copy_from_stdin(table)
         raw = connection.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cursor, cursor.copy(statement) as copy:

@@ -4,11 +4,9 @@ CSV through its COPY … FROM STDIN, in the load's transaction."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 from sparkify_dw.backends.duckdb_copy import DuckDBFastCopy, Unit, remove_file
 from sparkify_dw.backends.duckdb_sql import quote
+from sparkify_dw.backends.postgresql import copy_from_stdin
 
 
 class PostgresFastCopy(DuckDBFastCopy):
@@ -18,13 +16,8 @@ class PostgresFastCopy(DuckDBFastCopy):
     jsonb, was measured slower than the record-by-record emulation: benchmarks/README.md.)"""
 
     def _insert(self, units: list[Unit]) -> None:
-        from psycopg import sql
-
         values = ", ".join(value for value, _ in self.columns)
-        if self.folder is None:
-            self.folder = tempfile.mkdtemp(prefix="sparkify-copy-")
-        self.spools += 1
-        rows = os.path.join(self.folder, f"rows-{self.spools}.csv")
+        rows = self.scratch_file("rows", "csv")
         # DuckDB writes NULL as an empty field and "" quoted, as PostgreSQL's CSV reads them.
         self._execute(
             self._checking(),
@@ -32,10 +25,7 @@ class PostgresFastCopy(DuckDBFastCopy):
             "(FORMAT csv, HEADER false)",
             units,
         )
-        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier(self.table.name),
-            sql.SQL(", ").join(sql.Identifier(c.name) for c in self.table.columns),
-        )
+        statement = copy_from_stdin(self.table, "(FORMAT csv)")
         raw = self.connection.connection.driver_connection
         assert raw is not None
         try:

@@ -9,18 +9,16 @@ caller's transaction then leaves the table as it was (a COPY appends all its row
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import io
 import re
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from sparkify_dw.copy.compression import READ_ERRORS, decompressed, read_error
 from sparkify_dw.copy.convert import (
     ERR_JSON,
     ERR_NOT_NULL,
@@ -39,7 +37,7 @@ from sparkify_dw.copy.options import (
     Progress,
     Reject,
 )
-from sparkify_dw.errors import LoadError, SourceError
+from sparkify_dw.errors import LoadError
 from sparkify_dw.sources import (
     SourceObject,
     list_objects,
@@ -363,11 +361,7 @@ def _lines(
     """The file's lines; one longer than `limit` (Redshift's 4 MiB JSON record limit) is
     yielded cut after `limit + 1` characters, which iter_records rejects, and the rest of it
     is skipped unread into memory: a huge line costs `limit`, not its size."""
-    stream: BinaryIO = raw
-    if compression == "gzip":
-        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
-    elif compression == "bzip2":
-        stream = bz2.BZ2File(raw)  # type: ignore[assignment]
+    stream = decompressed(raw, compression)
     # surrogateescape: invalid UTF-8 survives decoding and is rejected per value (error 1220).
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
     try:
@@ -376,5 +370,5 @@ def _lines(
             if len(line) > limit and not line.endswith("\n"):
                 while (rest := text.readline(limit)) and not rest.endswith("\n"):
                     pass
-    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt deflate data in a gzip
-        raise SourceError(f"Cannot read {url} as {compression}: {exc}") from None
+    except READ_ERRORS as exc:
+        raise read_error(url, compression, exc) from None
