@@ -228,3 +228,17 @@ def parse_redshift(sql: str) -> dict[str, Any]:
     unparsable = re.findall(r'"unparsable": "([^"]*)', dumped)
     assert "unparsable" not in dumped, f"unparsable: {unparsable}\n{sql}"
     return tree
+
+
+def event(**fields: Any) -> dict[str, Any]:
+    """One NextSong event of the log format (camelCase keys, a real event's values), `fields`
+    changed or added: the record the COPY tests vary."""
+    record: dict[str, Any] = {
+        "artist": "Des'ree", "auth": "Logged In", "firstName": "Kaylee", "gender": "F",
+        "itemInSession": 1, "lastName": "Summers", "length": 246.30812, "level": "free",
+        "location": "Phoenix-Mesa-Scottsdale, AZ", "method": "PUT", "page": "NextSong",
+        "registration": 1540344794796.0, "sessionId": 139, "song": "You Gotta Be",
+        "status": 200, "ts": 1541106106796, "userAgent": '"Mozilla/5.0"', "userId": "8",
+    }  # fmt: skip
+    record.update(fields)
+    return record

@@ -10,34 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sparkify_dw import CopyOptions, LoadError, StagingEvent, StagingSong, copy_into
+from tests.helpers import event
 
 EVENTS = StagingEvent.__table__
 SONGS = StagingSong.__table__
 
 
 def _event(**fields: object) -> str:
-    event: dict[str, object] = {
-        "artist": "Des'ree",
-        "auth": "Logged In",
-        "firstName": "Kaylee",
-        "gender": "F",
-        "itemInSession": 1,
-        "lastName": "Summers",
-        "length": 246.30812,
-        "level": "free",
-        "location": "Phoenix-Mesa-Scottsdale, AZ",
-        "method": "PUT",
-        "page": "NextSong",
-        "registration": 1540344794796.0,
-        "sessionId": 139,
-        "song": "You Gotta Be",
-        "status": 200,
-        "ts": 1541106106796,
-        "userAgent": '"Mozilla/5.0"',
-        "userId": "8",
-    }
-    event.update(fields)
-    return json.dumps(event)
+    return json.dumps(event(**fields))
 
 
 @pytest.fixture

@@ -16,18 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sparkify_dw import load
-
-
-def _event(**fields: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "artist": "Des'ree", "auth": "Logged In", "firstName": "Kaylee", "gender": "F",
-        "itemInSession": 1, "lastName": "Summers", "length": 246.30812, "level": "free",
-        "location": "Phoenix-Mesa-Scottsdale, AZ", "method": "PUT", "page": "NextSong",
-        "registration": 1540344794796.0, "sessionId": 139, "song": "You Gotta Be",
-        "status": 200, "ts": 1541106106796, "userAgent": '"Mozilla/5.0"', "userId": "8",
-    }  # fmt: skip
-    event.update(fields)
-    return event
+from tests.helpers import event as _event
 
 
 def _without(key: str) -> dict[str, Any]:
