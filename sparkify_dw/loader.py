@@ -175,11 +175,18 @@ def transform(
         with timer.step("full refresh: empty the star tables"):
             for statement in transforms.full_refresh(tables):
                 connection.execute(statement)
-    counts = {}
+    counts: dict[str, MergeCount] = {}
     for merge in star_merges(tables):
         with timer.step(merge.name):
             rows = {step: _rowcount(connection.execute(sql)) for step, sql in merge.steps()}
-        counts[merge.name] = MergeCount(merge.name, rows["insert"], rows.get("replace", 0))
+        # A table's count sums its groups (songplays: the new plays, then the re-matched).
+        table = merge.table.name
+        known = counts.get(table, MergeCount(table, 0, 0))
+        counts[table] = MergeCount(
+            table,
+            known.inserted + rows.get("insert", 0),
+            known.changed + rows.get("replace", 0) + rows.get("update", 0),
+        )
     return counts
 
 

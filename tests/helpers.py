@@ -25,13 +25,17 @@ from sparkify_dw import LoadReport, load
 
 
 def load_dir(
-    bind: Engine | Connection, data: Path, log_data: Path | None = None, **options: Any
+    bind: Engine | Connection,
+    data: Path,
+    log_data: Path | None = None,
+    song_data: Path | None = None,
+    **options: Any,
 ) -> LoadReport:
     """`sparkify_dw.load` of a folder laid out like the sources (song_data/, log_data/,
-    log_json_path.json); `log_data` replaces the folder's logs, `options` go to load()."""
+    log_json_path.json); `log_data`/`song_data` replace the folder's, `options` go to load()."""
     return load(
         bind,
-        song_data=str(data / "song_data"),
+        song_data=str(song_data or data / "song_data"),
         log_data=str(log_data or data / "log_data"),
         log_jsonpath=str(data / "log_json_path.json"),
         **options,

@@ -9,6 +9,7 @@ from typing import cast
 from sqlalchemy import Table
 
 from sparkify_dw.models.base import Base
+from sparkify_dw.models.catalogue import CatalogueSong, PlayKey
 from sparkify_dw.models.load_errors import LoadErrorRecord
 from sparkify_dw.models.staging import StagingEvent, StagingSong
 from sparkify_dw.models.star import Artist, Song, Songplay, Time, User
@@ -26,6 +27,8 @@ class Tables:
     artists: Table
     time: Table
     load_errors: Table
+    song_catalogue: Table
+    play_keys: Table
 
     @property
     def staging(self) -> tuple[Table, Table]:
@@ -38,10 +41,16 @@ class Tables:
         return (self.songplays, self.users, self.songs, self.artists, self.time)
 
     @property
+    def kept(self) -> tuple[Table, ...]:
+        """What the star tables need to stay right in any order of batches: every song loaded
+        so far, and the song each stored play names."""
+        return (self.song_catalogue, self.play_keys)
+
+    @property
     def loaded(self) -> tuple[Table, ...]:
-        """What a load writes in its transaction (and locks): staging and the star tables.
-        `load_errors` is written on connections of its own."""
-        return (*self.staging, *self.star)
+        """What a load writes in its transaction (and locks): staging, the star tables and
+        what they keep. `load_errors` is written on connections of its own."""
+        return (*self.staging, *self.star, *self.kept)
 
     @property
     def all(self) -> tuple[Table, ...]:
@@ -61,13 +70,17 @@ TABLES = Tables(
     artists=_table(Artist),
     time=_table(Time),
     load_errors=_table(LoadErrorRecord),
+    song_catalogue=_table(CatalogueSong),
+    play_keys=_table(PlayKey),
 )
 
 __all__ = [
     "TABLES",
     "Artist",
     "Base",
+    "CatalogueSong",
     "LoadErrorRecord",
+    "PlayKey",
     "Song",
     "Songplay",
     "StagingEvent",
