@@ -61,7 +61,8 @@ def upgrade() -> None:
         redshift_distkey="start_time",
         redshift_sortkey="start_time",
     )
-    assert catalogue is not None and keys is not None
+    assert catalogue is not None
+    assert keys is not None
     songs = sa.table(
         "songs",
         sa.column("song_id"),
@@ -124,8 +125,8 @@ def upgrade() -> None:
                 plays.c.user_id,
                 plays.c.session_id,
                 plays.c.start_time,
-                trimmed(catalogue.c.title),
-                trimmed(catalogue.c.artist_name),
+                trimmed(catalogue.c.title).label("song"),
+                trimmed(catalogue.c.artist_name).label("artist"),
                 catalogue.c.duration,
             ).select_from(plays.join(catalogue, catalogue.c.song_id == plays.c.song_id)),
         )

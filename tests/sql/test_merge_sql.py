@@ -18,14 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy.sql import Executable
 from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
-from sparkify_dw.transforms import Merge, full_refresh, star_merges
+from sparkify_dw.transforms import Merge, Statements, full_refresh, star_merges
 from tests.helpers import parse_redshift
 
 REDSHIFT = RedshiftDialect_redshift_connector()
 POSTGRESQL = sa.create_engine("postgresql+psycopg://").dialect  # never connects
 DUCKDB = duckdb_engine.Dialect()
 
-MERGES = {merge.name: merge for merge in star_merges()}
+MERGES = {merge.name: merge for merge in star_merges() if isinstance(merge, Merge)}
+# The statement groups outside the merge pattern (the re-match of plays whose song arrived)
+GROUPS = {group.name: group for group in star_merges() if isinstance(group, Statements)}
 DIMENSIONS = ("users", "songs", "artists")
 STEPS = ("create", "fill", "analyze", "replace", "drop_known", "insert", "drop")
 # Whole seconds, then the milliseconds left over: Redshift's documented forms (sql.py)
@@ -48,12 +50,11 @@ def _step(table: str, step: str, dialect: sa.Dialect = REDSHIFT) -> str:
 
 
 def _statements() -> Iterator[tuple[str, Executable]]:
-    """(id, statement) for every step of every merge, then every full_refresh statement."""
-    for merge in MERGES.values():
-        for step in STEPS:
-            statement = getattr(merge, step)()
-            if statement is not None:
-                yield f"{merge.name}.{step}", statement
+    """(id, statement) for every step of every merge and group, then every full_refresh
+    statement."""
+    for group in star_merges():
+        for step, statement in group.steps():
+            yield f"{group.name}.{step}", statement
     for statement in full_refresh():
         yield f"full_refresh.{statement.table}", statement
 
@@ -134,7 +135,9 @@ def test_statements_run_the_steps_in_the_patterns_order(table: str) -> None:
     merge = MERGES[table]
     steps = [getattr(merge, step)() for step in STEPS]
     expected = [_sql(statement) for statement in steps if statement is not None]
-    assert [_sql(statement) for statement in merge.statements()] == expected
+    extra = {name for name, _ in merge.before_replace}  # run between analyze and replace
+    pattern = [_sql(statement) for name, statement in merge.steps() if name not in extra]
+    assert pattern == expected
 
 
 @pytest.mark.parametrize("table", list(MERGES))
@@ -180,8 +183,8 @@ def test_drop_known_joins_on_the_whole_key(table: str) -> None:
     ("table", "partition"),
     [
         ("users", "staging_events.user_id"),
-        ("songs", "staging_songs.song_id"),
-        ("artists", "staging_songs.artist_id"),
+        ("song_catalogue", "staging_songs.song_id"),
+        ("artists", "song_catalogue.artist_id"),  # the whole catalogue's, not the batch's
     ],
 )
 def test_dimensions_fill_one_staged_row_per_key(table: str, partition: str) -> None:
@@ -237,7 +240,7 @@ def test_users_merge_is_redshifts_pattern_with_the_contracts_last_event_winning(
 # songs, artists
 
 
-@pytest.mark.parametrize("table", ["songs", "artists"])
+@pytest.mark.parametrize("table", ["songs", "artists", "song_catalogue"])
 def test_catalogue_rows_are_replaced_when_any_value_differs_null_safely(table: str) -> None:
     merge = MERGES[table]
     (key,) = merge.key
@@ -256,14 +259,19 @@ def test_catalogue_rows_are_replaced_when_any_value_differs_null_safely(table: s
 
 
 def test_songs_fill_reads_year_zero_as_null() -> None:
-    assert "nullif(staging_songs.year, 0) AS year" in _step("songs", "fill")
+    assert "nullif(staging_songs.year, 0) AS year" in _step("song_catalogue", "fill")
+    # songs take the catalogue's rows of the songs the batch brought
+    assert _step("songs", "fill").endswith(
+        "FROM song_catalogue WHERE song_catalogue.song_id IN (SELECT changed_songs.song_id "
+        "FROM changed_songs WHERE changed_songs.song_id IS NOT NULL)) AS brought_songs"
+    )
 
 
 def test_artists_fill_reads_an_empty_location_as_null() -> None:
     # NULLIF(location, '') as Redshift evaluates it: blanks only are empty too
     assert (
-        "CASE WHEN (staging_songs.artist_location = '') THEN NULL "
-        "ELSE staging_songs.artist_location END AS location"
+        "CASE WHEN (song_catalogue.artist_location = '') THEN NULL "
+        "ELSE song_catalogue.artist_location END AS location"
     ) in _step("artists", "fill")
 
 
@@ -309,10 +317,12 @@ def test_songplays_fill_keeps_unmatched_plays_with_null_song_ids() -> None:
         "row_number() OVER (PARTITION BY staging_events.user_id, "
         "staging_events.session_id, staging_events.ts ORDER BY staging_events.item_in_session)"
     ) in fill
+    # the whole catalogue: every song loaded so far, whichever load brought it
     assert (
-        "row_number() OVER (PARTITION BY staging_songs.title, staging_songs.artist_name, "
-        "staging_songs.duration ORDER BY staging_songs.song_id)"
+        "row_number() OVER (PARTITION BY song_catalogue.title, song_catalogue.artist_name, "
+        "song_catalogue.duration ORDER BY song_catalogue.song_id)"
     ) in fill
+    assert "staging_songs" not in fill
     assert "WHERE staging_events.page = 'NextSong'" in fill
     assert f"{EPOCH_MS} AS start_time" in fill
 
@@ -382,32 +392,38 @@ def _pair(a: str, b: str, op: str = "=") -> tuple[str, str]:
 # and as DuckDB and PostgreSQL run it
 TEXT_COMPARISONS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("songplays", "fill"): [
-        _pair("song_matches.title", "staged_plays.song"),
-        _pair("song_matches.artist_name", "staged_plays.artist"),
+        # the matches' keys are compared (trimmed) once, in the subquery
         (
-            "PARTITION BY staging_songs.title, staging_songs.artist_name,",
-            f"PARTITION BY {T.format('staging_songs.title')}, "
-            f"{T.format('staging_songs.artist_name')},",
+            "song_matches.title = staged_plays.song",
+            f"song_matches.title = {T.format('staged_plays.song')}",
+        ),
+        (
+            "song_matches.artist_name = staged_plays.artist",
+            f"song_matches.artist_name = {T.format('staged_plays.artist')}",
+        ),
+        (
+            "song_catalogue.title AS title, song_catalogue.artist_name AS artist_name",
+            f"{T.format('song_catalogue.title')} AS title, "
+            f"{T.format('song_catalogue.artist_name')} AS artist_name",
+        ),
+        (
+            "PARTITION BY song_catalogue.title, song_catalogue.artist_name,",
+            f"PARTITION BY {T.format('song_catalogue.title')}, "
+            f"{T.format('song_catalogue.artist_name')},",
         ),
         ("staging_events.page = 'NextSong'", f"{T.format('staging_events.page')} = 'NextSong'"),
     ],
     ("time", "fill"): [
         ("staging_events.page = 'NextSong'", f"{T.format('staging_events.page')} = 'NextSong'"),
     ],
-    ("songs", "fill"): [
-        (
-            "PARTITION BY staging_songs.song_id ",
-            f"PARTITION BY {T.format('staging_songs.song_id')} ",
-        ),
-    ],
     ("artists", "fill"): [
         (
-            "PARTITION BY staging_songs.artist_id ",
-            f"PARTITION BY {T.format('staging_songs.artist_id')} ",
+            "PARTITION BY song_catalogue.artist_id ",
+            f"PARTITION BY {T.format('song_catalogue.artist_id')} ",
         ),
         (
-            "CASE WHEN (staging_songs.artist_location = '') THEN NULL",
-            f"CASE WHEN ({T.format('staging_songs.artist_location')} = '') THEN NULL",
+            "CASE WHEN (song_catalogue.artist_location = '') THEN NULL",
+            f"CASE WHEN ({T.format('song_catalogue.artist_location')} = '') THEN NULL",
         ),
     ],
     ("songs", "replace"): [
@@ -461,6 +477,8 @@ def test_full_refresh_deletes_every_star_table_inside_the_transaction() -> None:
         "DELETE FROM users",
         "DELETE FROM songs",
         "DELETE FROM artists",
+        "DELETE FROM song_catalogue",
+        "DELETE FROM play_keys",
     ]
     assert {sql.removeprefix("DELETE FROM ") for sql in sqls} == set(MERGES)
 

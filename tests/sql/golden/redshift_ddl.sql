@@ -166,5 +166,38 @@ ALTER TABLE users ADD COLUMN source_item_in_session INTEGER ENCODE az64;
 
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE song_catalogue (
+    song_id VARCHAR(32) NOT NULL, 
+    title VARCHAR(512) ENCODE zstd, 
+    artist_id VARCHAR(32) ENCODE zstd, 
+    artist_name VARCHAR(512) ENCODE zstd, 
+    artist_location VARCHAR(512) ENCODE zstd, 
+    artist_latitude DOUBLE PRECISION ENCODE raw, 
+    artist_longitude DOUBLE PRECISION ENCODE raw, 
+    year SMALLINT ENCODE az64, 
+    duration DOUBLE PRECISION ENCODE raw, 
+    CONSTRAINT pk_song_catalogue PRIMARY KEY (song_id)
+) DISTSTYLE ALL SORTKEY (song_id);
+
+CREATE TABLE play_keys (
+    user_id INTEGER NOT NULL, 
+    session_id INTEGER NOT NULL, 
+    start_time TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    song VARCHAR(512) ENCODE zstd, 
+    artist VARCHAR(512) ENCODE zstd, 
+    length DOUBLE PRECISION ENCODE raw, 
+    CONSTRAINT pk_play_keys PRIMARY KEY (user_id, session_id, start_time)
+) DISTSTYLE KEY DISTKEY (start_time) SORTKEY (start_time);
+
+INSERT INTO song_catalogue (song_id, title, artist_id, artist_name, artist_location, artist_latitude, artist_longitude, year, duration) SELECT songs.song_id, songs.title, songs.artist_id, artists.name, artists.location, artists.latitude, artists.longitude, songs.year, songs.duration 
+FROM songs LEFT OUTER JOIN artists ON artists.artist_id = songs.artist_id;
+
+INSERT INTO play_keys (user_id, session_id, start_time, song, artist, length) SELECT songplays.user_id, songplays.session_id, songplays.start_time, rtrim(song_catalogue.title, ' ') AS song, rtrim(song_catalogue.artist_name, ' ') AS artist, song_catalogue.duration 
+FROM songplays JOIN song_catalogue ON song_catalogue.song_id = songplays.song_id;
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
 COMMIT;
 
