@@ -9,21 +9,22 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from sparkify_dw import migrate, transforms
+from sparkify_dw import ledger, migrate, transforms
 from sparkify_dw.backends import backend_for, copy_into
 from sparkify_dw.backends.base import Notify
 from sparkify_dw.copy.options import Compression, CopyOptions, CopyResult, Reject, StageOptions
 from sparkify_dw.db import check_connection, make_engine
 from sparkify_dw.errors import DatabaseError, LoadError, driver_reason
+from sparkify_dw.history import LoadHistory, LoadOutcome
 from sparkify_dw.models import TABLES
 from sparkify_dw.rejects import RejectLog
 from sparkify_dw.transforms import plays_without_user, star_merges
@@ -64,6 +65,23 @@ class TableCount:
 
 
 @dataclass(frozen=True)
+class SourceCount:
+    """What the file ledger made of one COPY's sources: how many objects the location names,
+    how many are new, changed since they were loaded (staged again), or skipped (loaded in
+    the same version before). Redshift loads read the location whole: no ledger there yet."""
+
+    table: str
+    location: str
+    new: int
+    changed: tuple[str, ...]
+    skipped: int
+
+    @property
+    def listed(self) -> int:
+        return self.new + len(self.changed) + self.skipped
+
+
+@dataclass(frozen=True)
 class LoadReport:
     """What a load did: rows per table, what each COPY staged and rejected, time per step."""
 
@@ -74,6 +92,12 @@ class LoadReport:
     steps: tuple[StepTiming, ...] = field(default=())
     full_refresh: bool = False  # the star tables were rebuilt from this load's staging
     warnings: tuple[str, ...] = field(default=())  # about the star merge (COPY's are per copy)
+    sources: tuple[SourceCount, ...] = field(default=())  # the file ledger's choice, per COPY
+
+    @property
+    def files_skipped(self) -> int:
+        """Objects not staged: the ledger holds them in the same version."""
+        return sum(s.skipped for s in self.sources)
 
     @property
     def rejects(self) -> tuple[Reject, ...]:
@@ -110,18 +134,26 @@ def stage(
     *,
     progress: ProgressCallback | None = None,
     reject_log: RejectLog | None = None,
+    plans: Sequence[ledger.Plan] | None = None,
 ) -> tuple[CopyResult, CopyResult]:
     """Empty the staging tables and COPY the songs (JSON 'auto') and events (JSONPaths) in.
 
     Runs inside the caller's transaction; a LoadError leaves the rollback to the caller. The
-    rejects go to `load_errors` (through `reject_log`, on a connection of their own).
+    rejects go to `load_errors` (through `reject_log`, on a connection of their own). With
+    `plans` (the file ledger's, one per COPY in order), each COPY stages exactly the objects
+    its plan names; none: the COPY is not run.
     """
     log = reject_log or RejectLog(connection.engine)
     for table in TABLES.staging:
         # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
         connection.execute(delete(table))
     copies = []
-    for table, location, copy_options in staged_copies(options):
+    for n, (table, location, copy_options) in enumerate(staged_copies(options)):
+        if plans is not None:
+            if not plans[n].load:
+                copies.append(CopyResult(table.name, location, 0, ()))
+                continue
+            copy_options = replace(copy_options, objects=plans[n].load)
         try:
             result = copy_into(
                 connection, table, location, copy_options, progress=_named(progress, table.name)
@@ -219,14 +251,17 @@ def load(
     compression: Compression | None = None,
     manifest: bool = False,
     full_refresh: bool = False,
+    reload: bool = False,
     progress: ProgressCallback | None = None,
     notify: Notify | None = None,
 ) -> LoadReport:
     """Migrate to the latest schema, then stage and merge into the star tables in one transaction.
 
     The location and COPY arguments are `StageOptions`' fields (`load_with` takes one);
-    locations are s3:// URIs or local paths (str or Path).
-    `full_refresh` rebuilds the star tables from what this load stages instead of merging.
+    locations are s3:// URIs or local paths (str or Path). Only the objects the file ledger
+    does not hold in the same version are staged (ledger.py); `reload` stages every one.
+    `full_refresh` rebuilds the star tables from what this load stages (every object) instead
+    of merging.
     """
     options = StageOptions(
         song_data=os.fspath(song_data),
@@ -238,7 +273,9 @@ def load(
         compression=compression,
         manifest=manifest,
     )
-    return load_with(bind, options, full_refresh=full_refresh, progress=progress, notify=notify)
+    return load_with(
+        bind, options, full_refresh=full_refresh, reload=reload, progress=progress, notify=notify
+    )
 
 
 def load_with(
@@ -246,6 +283,7 @@ def load_with(
     options: StageOptions,
     *,
     full_refresh: bool = False,
+    reload: bool = False,
     progress: ProgressCallback | None = None,
     notify: Notify | None = None,
 ) -> LoadReport:
@@ -271,7 +309,7 @@ def load_with(
     attempts = 1 + (SERIALIZATION_RETRIES if isinstance(bind, Engine) else 0)
     for attempt in range(1, attempts + 1):
         try:
-            return _load_once(bind, options, full_refresh, progress, say)
+            return _load_once(bind, options, full_refresh, reload or full_refresh, progress, say)
         except DBAPIError as exc:
             if attempt == attempts or not backend.is_retryable(exc):
                 raise _database_error(bind, exc) from None
@@ -304,6 +342,7 @@ def _load_once(
     bind: Engine | Connection,
     options: StageOptions,
     full_refresh: bool,
+    everything: bool,
     progress: ProgressCallback | None,
     notify: Notify,
 ) -> LoadReport:
@@ -313,14 +352,54 @@ def _load_once(
         backend_for(connection).acquire_lock(connection, (), notify)
         migrate.upgrade(connection)
     engine = bind if isinstance(bind, Engine) else bind.engine
-    log = RejectLog(engine)
+    log = RejectLog(engine)  # load_errors and loads have their own transactions
+    history = LoadHistory(
+        engine,
+        log.load_id,
+        song_data=options.song_data,
+        log_data=options.log_data,
+        full_refresh=full_refresh,
+    )
+    history.start()
+    try:
+        report = _load_in_transaction(
+            bind, options, full_refresh, everything, progress, notify, timer, log
+        )
+    except BaseException as exc:
+        history.failed(_history_error(bind, exc))
+        raise
+    history.succeeded(_outcome(report))
+    return report
+
+
+def _load_in_transaction(
+    bind: Engine | Connection,
+    options: StageOptions,
+    full_refresh: bool,
+    everything: bool,
+    progress: ProgressCallback | None,
+    notify: Notify,
+    timer: _Timer,
+    log: RejectLog,
+) -> LoadReport:
     with _transaction(bind) as connection:
-        # load_errors has its own transactions
-        backend_for(connection).acquire_lock(connection, TABLES.loaded, notify)
+        backend = backend_for(connection)
+        backend.acquire_lock(connection, TABLES.loaded, notify)
         before = count_rows(connection)
+        plans: list[ledger.Plan] | None = None
+        if not backend.native_copy:  # the library reads the files: the ledger chooses them
+            with timer.step("list sources"):
+                plans = [
+                    ledger.plan(connection, table, location, copy_options, everything=everything)
+                    for table, location, copy_options in staged_copies(options)
+                ]
+            _say_changed(plans, notify)
         with timer.step("stage"):
-            copies = stage(connection, options, progress=progress, reject_log=log)
+            copies = stage(connection, options, progress=progress, reject_log=log, plans=plans)
         merged = transform(connection, timer, full_refresh=full_refresh)
+        if plans is not None:
+            for plan, copy in zip(plans, copies, strict=True):
+                ledger.record(connection, plan, copy, log.load_id)
         after = count_rows(connection)
         userless = connection.execute(plays_without_user(TABLES)).scalar_one()
     warnings: tuple[str, ...] = ()
@@ -329,6 +408,7 @@ def _load_once(
             f"{userless:,} NextSong event(s) have no userId and were not stored as plays "
             "(songplays.user_id is NOT NULL); they are in staging_events",
         )
+    engine = connection.engine
     return LoadReport(
         database=redact_url(engine.url),
         load_id=log.load_id,
@@ -345,6 +425,42 @@ def _load_once(
         steps=tuple(timer.steps),
         full_refresh=full_refresh,
         warnings=warnings,
+        sources=tuple(
+            SourceCount(p.table, p.location, p.new, p.changed, p.skipped) for p in plans or ()
+        ),
+    )
+
+
+def _say_changed(plans: Sequence[ledger.Plan], notify: Notify) -> None:
+    for plan in plans:
+        if plan.changed:
+            shown = ", ".join(plan.changed[:3]) + (", …" if len(plan.changed) > 3 else "")
+            notify(
+                f"{len(plan.changed):,} object(s) of {plan.location} changed since they were "
+                f"loaded; staging them again: {shown}"
+            )
+
+
+def _history_error(bind: Engine | Connection, exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, SQLAlchemyError):
+        return str(_database_error(bind, exc))
+    return str(exc) or exc.__class__.__name__
+
+
+def _outcome(report: LoadReport) -> LoadOutcome:
+    return LoadOutcome(
+        table_counts={
+            t.table: {"before": t.before, "after": t.after, "changed": t.changed}
+            for t in report.tables
+            if t.table not in ("load_errors", "loads")
+        },
+        rows_staged=sum(c.rows for c in report.copies),
+        rejects=len(report.rejects),
+        files_new=sum(s.new for s in report.sources),
+        files_changed=sum(len(s.changed) for s in report.sources),
+        files_skipped=report.files_skipped,
     )
 
 
@@ -352,10 +468,12 @@ def run(
     settings: Settings,
     *,
     full_refresh: bool = False,
+    reload: bool = False,
     progress: ProgressCallback | None = None,
     notify: Notify | None = None,
 ) -> LoadReport:
-    """The whole pipeline for `settings`: connect, migrate, stage, merge (or rebuild)."""
+    """The whole pipeline for `settings`: connect, migrate, stage (what the file ledger does
+    not hold yet; every object with `reload` or `full_refresh`), merge (or rebuild)."""
     options = settings.stage_options()
     engine = make_engine(settings.db_url)
     try:
@@ -363,6 +481,7 @@ def run(
             engine,
             options,
             full_refresh=full_refresh,
+            reload=reload,
             progress=progress,
             notify=notify,
         )

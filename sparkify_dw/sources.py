@@ -22,6 +22,7 @@ there (`aws.mask_session_tokens`); botocore never logs the secret key itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -66,10 +67,15 @@ _MISSING = {"NoSuchKey", "404", "NotFound"}
 
 @dataclass(frozen=True)
 class SourceObject:
-    """One object to load: `url` (a local path or s3://bucket/key) names it in reports."""
+    """One object to load: `url` (a local path or s3://bucket/key) names it in reports.
+
+    `modified` (UTC, naive) and, on S3, `etag` come from the listing, for the file ledger
+    (ledger.py): a local file's content hash is computed there, only when it needs one."""
 
     url: str
     size: int
+    modified: dt.datetime | None = None
+    etag: str | None = None
 
     def open(self) -> BinaryIO:
         """The content: objects up to SMALL_OBJECT_BYTES from S3 in memory, else a stream."""
@@ -228,7 +234,7 @@ def _regular_file(path: str) -> SourceObject:
         raise SourceError(f"Cannot read {path}: {what} ({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
         raise SourceError(f"Cannot read {path}: {_kind(info.st_mode)}, not a regular file")
-    return SourceObject(url=path, size=info.st_size)
+    return SourceObject(url=path, size=info.st_size, modified=_utc(info.st_mtime_ns))
 
 
 def _kind(mode: int) -> str:
@@ -258,7 +264,26 @@ def _stat_local(url: str) -> SourceObject | None:
     if path.is_dir():
         raise SourceError(f"{url} is a folder, not a file")
     found = _regular_file(str(path))
-    return SourceObject(url=str(path.resolve()), size=found.size)
+    return SourceObject(url=str(path.resolve()), size=found.size, modified=found.modified)
+
+
+def _utc(mtime_ns: int) -> dt.datetime:
+    """A file's modification time as a naive UTC datetime (microseconds: what the ledger's
+    TIMESTAMP column keeps on every engine)."""
+    return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=mtime_ns // 1000)
+
+
+def _naive_utc(value: object) -> dt.datetime | None:
+    if not isinstance(value, dt.datetime):
+        return None
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _etag(value: Any) -> str | None:
+    """S3's ETag without its quotes (`"9b2cf535f27731c974343645a3985328"`)."""
+    return str(value).strip('"') if value else None
 
 
 # Manifests --------------------------------------------------------------------------------
@@ -306,7 +331,12 @@ def _stat(url: str) -> SourceObject | None:
             head = s3_client().head_object(Bucket=bucket, Key=key)
     except _Missing:
         return None
-    return SourceObject(url=url, size=head["ContentLength"])
+    return SourceObject(
+        url=url,
+        size=head["ContentLength"],
+        modified=_naive_utc(head.get("LastModified")),
+        etag=_etag(head.get("ETag")),
+    )
 
 
 def _parse_manifest(text: str, location: str) -> list[_Entry]:
@@ -432,7 +462,14 @@ def _list_s3(location: str) -> list[SourceObject]:
             for item in page.get("Contents", []):
                 key, size = item["Key"], item.get("Size", 0)
                 if not (key.endswith("/") and size == 0):  # a console "folder"
-                    objects.append(SourceObject(url=f"s3://{bucket}/{key}", size=size))
+                    objects.append(
+                        SourceObject(
+                            url=f"s3://{bucket}/{key}",
+                            size=size,
+                            modified=_naive_utc(item.get("LastModified")),
+                            etag=_etag(item.get("ETag")),
+                        )
+                    )
     return sorted(objects, key=lambda o: o.url)  # key order, also for directory buckets
 
 

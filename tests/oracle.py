@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,12 @@ class Expected:
     time: set[tuple[Any, ...]]
     staging_events: int
     staging_songs: int
+
+
+def star_of(tables: Expected) -> Expected:
+    """`tables` without the staging counts: after several loads staging holds only the objects
+    the last one staged (the file ledger skips those loaded before)."""
+    return replace(tables, staging_events=0, staging_songs=0)
 
 
 def expected_tables(song_data: Path, log_data: Path, compare: Compare = compared) -> Expected:

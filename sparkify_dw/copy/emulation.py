@@ -116,7 +116,10 @@ def copy_emulated(
     `fast_path`, the files it converts exactly are staged by it, the others record by record."""
     specs = column_specs(table, options.conversion())
     paths = _jsonpaths(options, len(specs), table) if options.jsonpaths else None
-    objects = list_objects(location, manifest=options.manifest)
+    if options.objects is None:
+        objects = list_objects(location, manifest=options.manifest)
+    else:
+        objects = list(options.objects)
     warnings = _jsonpaths_among_data(options, objects)
     loader = _Loader(table, specs, paths, options, writer, connection, batch_rows)
     fast = fast_path(connection, table, paths, options) if fast_path is not None else None

@@ -13,6 +13,7 @@ from typing import Literal
 from sparkify_dw.copy.convert import ConversionOptions
 from sparkify_dw.errors import ConfigError
 from sparkify_dw.redshift_rules import timeformat_problem
+from sparkify_dw.sources import SourceObject
 
 Compression = Literal["gzip", "bzip2"]
 
@@ -44,6 +45,9 @@ class CopyOptions:
     # Fresh statistics after the COPY, for the transforms' joins: on Redshift an ANALYZE of its
     # own after a COPY with STATUPDATE OFF (docs/redshift.md), locally the emulation's ANALYZE.
     stat_update: bool = True
+    # Exactly these objects (the file ledger's choice among what `location` names), in
+    # place of listing the location; None: every object it names.
+    objects: tuple[SourceObject, ...] | None = None
 
     def __post_init__(self) -> None:
         check_max_error(self.max_error)

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 from sparkify_dw.models.base import Base
 from sparkify_dw.models.catalogue import CatalogueSong, PlayKey
+from sparkify_dw.models.ledger import Load, LoadedFile
 from sparkify_dw.models.load_errors import LoadErrorRecord
 from sparkify_dw.models.staging import StagingEvent, StagingSong
 from sparkify_dw.models.star import Artist, Song, Songplay, Time, User
@@ -29,6 +30,8 @@ class Tables:
     load_errors: Table
     song_catalogue: Table
     play_keys: Table
+    loaded_files: Table
+    loads: Table
 
     @property
     def staging(self) -> tuple[Table, Table]:
@@ -48,13 +51,14 @@ class Tables:
 
     @property
     def loaded(self) -> tuple[Table, ...]:
-        """What a load writes in its transaction (and locks): staging, the star tables and
-        what they keep. `load_errors` is written on connections of its own."""
-        return (*self.staging, *self.star, *self.kept)
+        """What a load writes in its transaction (and locks): staging, the star tables, what
+        they keep, and the file ledger. `load_errors` and `loads` are written on connections
+        of their own."""
+        return (*self.staging, *self.star, *self.kept, self.loaded_files)
 
     @property
     def all(self) -> tuple[Table, ...]:
-        return (*self.loaded, self.load_errors)
+        return (*self.loaded, self.load_errors, self.loads)
 
 
 def _table(model: type[Base]) -> Table:
@@ -72,6 +76,8 @@ TABLES = Tables(
     load_errors=_table(LoadErrorRecord),
     song_catalogue=_table(CatalogueSong),
     play_keys=_table(PlayKey),
+    loaded_files=_table(LoadedFile),
+    loads=_table(Load),
 )
 
 __all__ = [
@@ -79,7 +85,9 @@ __all__ = [
     "Artist",
     "Base",
     "CatalogueSong",
+    "Load",
     "LoadErrorRecord",
+    "LoadedFile",
     "PlayKey",
     "Song",
     "Songplay",

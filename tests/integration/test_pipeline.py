@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from sparkify_dw import load
 from sparkify_dw.errors import DatabaseError, LoadError
 from sparkify_dw.models import Tables
-from sparkify_dw.transforms import Merge
+from sparkify_dw.transforms import Merge, Statements
 from tests.helpers import copy_batch, load_dir
-from tests.oracle import actual_tables, expected_tables
+from tests.oracle import actual_tables, expected_tables, star_of
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -79,26 +79,38 @@ def test_a_failure_part_way_leaves_the_star_tables_as_they_were(
 
     real_merges = loader.star_merges
 
-    def failing_merges(tables: Tables) -> list[Merge]:
+    def failing_merges(tables: Tables) -> list[Merge | Statements]:
         merges = real_merges(tables)
-        assert [m.name for m in merges[:3]] == ["users", "songs", "artists"]
-        songplays = merges[3]
+        names = [m.name for m in merges]
+        at = names.index("songplays")
+        assert {"users", "songs", "artists", "song_catalogue"} <= set(names[:at])
+        songplays = merges[at]
+        assert isinstance(songplays, Merge)
         bad = sa.cast(sa.literal("not a number"), sa.Integer)
         broken = replace(
             songplays, source=sa.select(*(bad.label(c.name) for c in songplays.stage.columns))
         )
-        return [*merges[:3], broken, *merges[4:]]  # fails after users/songs/artists were written
+        # fails after users, songs, artists and the catalogue were written
+        return [*merges[:at], broken, *merges[at + 1 :]]
 
     monkeypatch.setattr(loader, "star_merges", failing_merges)
     with pytest.raises(DatabaseError, match=r"Load failed on \S+: \S"):
         load_dir(engine, sample_dir)  # the driver's error, as the library's one-line error
     assert _snapshot(engine) == before
+    with engine.connect() as connection:  # the failed load is in the history, not the ledger
+        ledger = connection.execute(sa.text("SELECT DISTINCT load_id FROM loaded_files")).all()
+        loads = connection.execute(
+            sa.text("SELECT load_id, status, error FROM loads ORDER BY started_at")
+        ).all()
+    assert [status for _, status, _ in loads] == ["succeeded", "failed"]
+    assert "Load failed on" in loads[1].error
+    assert [row.load_id for row in ledger] == [loads[0].load_id]
 
     monkeypatch.undo()
     load_dir(engine, sample_dir)
     expected = expected_tables(sample_dir / "song_data", sample_dir / "log_data")
     with engine.connect() as connection:
-        assert actual_tables(connection) == expected
+        assert star_of(actual_tables(connection)) == star_of(expected)
 
 
 def test_a_rejected_record_fails_the_load_and_changes_nothing(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sparkify_dw.db import make_engine
+from sparkify_dw.models import TABLES
 from tests.helpers import load_dir
 from tests.oracle import star_tables
 
@@ -96,10 +97,8 @@ def _users(url: str, *batches: Path) -> set[tuple[Any, ...]]:
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-            for table in ("songplays", "time", "users", "songs", "artists", "load_errors"):
-                connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
-            for table in ("staging_events", "staging_songs"):
-                connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+            for table in TABLES.all:  # a new warehouse for each sequence of batches
+                connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
         for batch in batches:
             report = load_dir(engine, batch)
             assert not report.rejects, report.rejects

@@ -199,5 +199,41 @@ FROM songplays JOIN song_catalogue ON song_catalogue.song_id = songplays.song_id
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0006
+
+CREATE TABLE loaded_files (
+    table_name VARCHAR(128) NOT NULL, 
+    location VARCHAR(4096) NOT NULL, 
+    size BIGINT ENCODE az64 NOT NULL, 
+    version VARCHAR(256) ENCODE zstd NOT NULL, 
+    last_modified TIMESTAMP WITHOUT TIME ZONE ENCODE az64, 
+    load_id VARCHAR(36) ENCODE zstd NOT NULL, 
+    row_count BIGINT ENCODE az64, 
+    reject_count INTEGER ENCODE az64, 
+    loaded_at TIMESTAMP WITHOUT TIME ZONE ENCODE az64 NOT NULL, 
+    CONSTRAINT pk_loaded_files PRIMARY KEY (table_name, location)
+) DISTSTYLE EVEN SORTKEY (table_name);
+
+CREATE TABLE loads (
+    load_id VARCHAR(36) NOT NULL, 
+    started_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    finished_at TIMESTAMP WITHOUT TIME ZONE ENCODE az64, 
+    status VARCHAR(16) ENCODE zstd NOT NULL, 
+    database_user VARCHAR(128) ENCODE zstd, 
+    song_data VARCHAR(4096) ENCODE zstd, 
+    log_data VARCHAR(4096) ENCODE zstd, 
+    full_refresh BOOLEAN NOT NULL, 
+    table_counts VARCHAR(4096) ENCODE zstd, 
+    rows_staged BIGINT ENCODE az64, 
+    rejects INTEGER ENCODE az64, 
+    files_new INTEGER ENCODE az64, 
+    files_changed INTEGER ENCODE az64, 
+    files_skipped INTEGER ENCODE az64, 
+    error VARCHAR(1024) ENCODE zstd, 
+    CONSTRAINT pk_loads PRIMARY KEY (load_id)
+) DISTSTYLE EVEN SORTKEY (started_at);
+
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
+
 COMMIT;
 
