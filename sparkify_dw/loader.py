@@ -314,8 +314,15 @@ def _load_once(
         with timer.step("stage"):
             copies = stage(connection, options, progress=progress, reject_log=log)
         merged = transform(connection, timer, full_refresh=full_refresh)
-        after = count_rows(connection)
+        after = count_rows(connection, TABLES.loaded)
         userless = connection.execute(plays_without_user(TABLES)).scalar_one()
+    # load_errors is not counted again here: the rejects were committed on the reject log's own
+    # connection, which this transaction's snapshot (DuckDB's, a REPEATABLE READ or SERIALIZABLE
+    # one: Redshift's) does not see. Nor on a new connection: given a Connection, the caller's
+    # transaction may still hold the migration's locks. Its rows after the load are the ones
+    # counted before it, plus this load's rejects, one row each.
+    errors = TABLES.load_errors.name
+    after[errors] = before[errors] + sum(len(copy.rejects) for copy in copies)
     warnings: tuple[str, ...] = ()
     if userless:
         warnings = (
