@@ -86,6 +86,60 @@ class LoadReport:
     def rows(self, table: str) -> int:
         return next(t.after for t in self.tables if t.table == table)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data (str, int, float, bool, list, dict): what `sparkify-dw run
+        --format json` prints, less its checks. Schema: sparkify_dw/schemas/run.schema.json.
+
+        Per COPY the files are counted, and listed only when they hold rejects: the real song
+        data is ~15,000 files, a list nobody reads. The rejects leave out the raw line (up to
+        1 KB each); `load_errors` keeps it under `load_id`.
+        """
+        return {
+            "database": self.database,
+            "load_id": self.load_id,
+            "full_refresh": self.full_refresh,
+            "seconds": self.seconds,
+            "tables": [
+                {
+                    "table": t.table,
+                    "before": t.before,
+                    "after": t.after,
+                    "added": t.added,
+                    "changed": t.changed,
+                }
+                for t in self.tables
+            ],
+            "copies": [_copy_dict(copy) for copy in self.copies],
+            "steps": [{"name": s.name, "seconds": s.seconds} for s in self.steps],
+            "warnings": list(self.warnings),
+        }
+
+
+def _copy_dict(copy: CopyResult) -> dict[str, Any]:
+    return {
+        "table": copy.table,
+        "location": copy.location,
+        "rows": copy.rows,
+        "files": len(copy.files),
+        "rejected": sum(f.rejected for f in copy.files),
+        "files_with_rejects": [
+            {"url": f.url, "rows": f.rows, "rejected": f.rejected} for f in copy.files if f.rejected
+        ],
+        "rejects": [
+            {
+                "filename": r.filename,
+                "line_number": r.line_number,
+                "colname": r.colname,
+                "type": r.type,
+                "raw_field_value": r.raw_field_value,
+                "err_code": r.err_code,
+                "err_reason": r.err_reason,
+            }
+            for r in copy.rejects
+        ],
+        "warnings": list(copy.warnings),
+    }
+
 
 class _Timer:
     def __init__(self) -> None:

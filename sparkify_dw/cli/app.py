@@ -28,7 +28,7 @@ from rich.table import Table
 from sparkify_dw import __version__
 from sparkify_dw.backends import NAMES
 from sparkify_dw.cli.consoles import err, out
-from sparkify_dw.cli.options import ConfigOption, DbOption
+from sparkify_dw.cli.options import ConfigOption, DbOption, FormatOption, OutputFormat
 from sparkify_dw.errors import SparkifyError
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def run(
             help="--song-data and --log-data name manifest files listing the files (MANIFEST)",
         ),
     ] = False,
+    output: FormatOption = OutputFormat.text,
 ) -> None:
     """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
     from sparkify_dw.config import Settings
@@ -135,9 +136,13 @@ def run(
     when_interrupted(
         "the load was committed; its data-quality checks did not finish (sparkify-dw check)"
     )
-    _print_report(report)
-    from sparkify_dw.cli.checks import check_after_load
+    from sparkify_dw.cli.checks import check_after_load, print_run_document
 
+    if output is OutputFormat.json:
+        _warn(report)  # stderr: the document holds them too
+        print_run_document(report.to_dict(), settings.db_url)  # exit 1 if a check fails
+        return
+    _print_report(report)
     check_after_load(settings.db_url)  # prints the checks' summary; exit 1 if one fails
 
 
@@ -179,16 +184,22 @@ def _print_report(report: LoadReport) -> None:
         for stats in copy.files:
             if stats.rejected:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
-        for warning in copy.warnings:
-            err.print(f"[yellow]warning:[/] {escape(f'{copy.table}: {warning}')}", markup=True)
-    for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
+    _warn(report)
     if report.rejects:
         out.print(
             f"Every rejected record, with file, line and reason: SELECT * FROM load_errors "
             f"WHERE load_id = '{report.load_id}'",
             highlight=False,
         )
+
+
+def _warn(report: LoadReport) -> None:
+    """The load's warnings, on stderr (in text and JSON mode alike)."""
+    for copy in report.copies:
+        for warning in copy.warnings:
+            err.print(f"[yellow]warning:[/] {escape(f'{copy.table}: {warning}')}", markup=True)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
 
 
 # The engines, as the backends' registry names them (without importing any backend).
