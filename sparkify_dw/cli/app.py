@@ -220,13 +220,15 @@ def sql(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Include emptying the star tables first.")
     ] = False,
+    output: FormatOption = OutputFormat.text,
 ) -> None:
     """Print every statement a run sends to the database, in order, as one SQL script.
 
     Nothing is connected to. Credentials are masked; the IAM role ARN is shown as configured.
     """
+    from sparkify_dw.cli.jsonout import print_document
     from sparkify_dw.config import Settings
-    from sparkify_dw.script import run_script
+    from sparkify_dw.script import run_script, run_statements
 
     settings = Settings.resolve(
         config_file=config,
@@ -235,6 +237,16 @@ def sql(
         log_jsonpath=log_jsonpath,
         max_error=max_error,
     )
+    if output is OutputFormat.json:
+        statements = run_statements(dialect.value, settings, full_refresh_=full_refresh)
+        print_document(
+            {
+                "dialect": dialect.value,
+                "full_refresh": full_refresh,
+                "statements": [statement.to_dict() for statement in statements],
+            }
+        )
+        return
     script = run_script(dialect.value, settings, full_refresh_=full_refresh)
     print(script, end="")  # plain: rich would wrap long lines and mark up brackets
 
