@@ -8,6 +8,8 @@ its document and exits 1.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +19,9 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
+from sparkify_dw.analytics import QUERIES, SAMPLE_EXPECTATIONS
 from sparkify_dw.schemas import NAMES, load_schema, schema_path
-from tests.helpers import Run, sparkify
+from tests.helpers import Run, load_dir, sparkify
 
 
 def document(run: Run, schema: str) -> dict[str, Any]:
@@ -135,3 +138,87 @@ def test_a_mistake_prints_no_document_and_one_line(
     result = cli(*args, "--format", "json")
     result.error_line()  # exit 1, one `error:` line on stderr
     assert result.stdout == ""
+
+
+def test_verify_prints_each_expectation_and_a_failure_exits_1_after_its_document(
+    engine: sa.Engine, db_url: str, sample_dir: Path, tmp_path: Path
+) -> None:
+    load_dir(engine, sample_dir)
+    engine.dispose()  # DuckDB: one process at a time
+    passed = sparkify("verify", "--db", db_url, "--format", "json", cwd=tmp_path)
+    assert passed.returncode == 0, passed.stderr
+    checked = document(passed, "verify")
+    assert checked["ok"] is True
+    assert checked["expected"] == str(SAMPLE_EXPECTATIONS)
+    assert checked["summary"]["failed"] == 0
+    expected = json.loads(SAMPLE_EXPECTATIONS.read_text())
+    assert checked["summary"]["expectations"] == len(expected["expectations"])
+    first = checked["expectations"][0]
+    assert first["rows"] == expected["expectations"][0]["rows"]  # the rows, as the file has them
+    assert first["columns"] == list(QUERIES[first["query"]].columns)
+
+    with engine.begin() as c:  # the most played song loses its plays
+        c.execute(sa.text("DELETE FROM songplays WHERE song_id = :s"), {"s": first["rows"][0][0]})
+    engine.dispose()
+    failed = sparkify("verify", "--db", db_url, "--format", "json", cwd=tmp_path)
+    assert failed.returncode == 1, failed.stderr
+    checked = document(failed, "verify")
+    assert checked["ok"] is False
+    assert checked["expectations"][0]["status"] == "failed"
+    assert checked["expectations"][0]["differences"]
+
+
+def test_verify_write_refuses_json(cli: Callable[..., Run], tmp_path: Path) -> None:
+    refused = cli("verify", "--write", "--expected", "mine.json", "--format", "json")
+    refused.error_line("--write prints no JSON document", alone=True)
+    assert refused.stdout == ""
+    assert not (tmp_path / "mine.json").exists()
+
+
+def test_query_list_as_json_and_csv(cli: Callable[..., Run]) -> None:
+    listed = cli("query", "--list", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    queries = document(listed, "query-list")["queries"]
+    assert [q["name"] for q in queries] == list(QUERIES)
+    top = queries[0]
+    assert (top["name"], top["default_limit"]) == ("top-songs", 10)
+    assert top["filters"] == ["since", "until", "level", "limit"]
+    as_csv = cli("query", "--list", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert rows[0] == ["name", "answers", "filters"]
+    assert [r[0] for r in rows[1:]] == list(QUERIES)
+
+
+@pytest.mark.parametrize("dialect", ["redshift", "duckdb", "postgresql"])
+def test_sql_lists_the_scripts_statements_in_order(cli: Callable[..., Run], dialect: str) -> None:
+    listed = cli("sql", "--dialect", dialect, "--format", "json", "--full-refresh")
+    assert listed.returncode == 0, listed.stderr
+    statements = document(listed, "sql")["statements"]
+    script = cli("sql", "--dialect", dialect, "--full-refresh").stdout
+    # Each item is one whole statement or comment of the script, in its order; what is left of
+    # the script once they are taken out is only its section headings.
+    rest, at = [], 0
+    for statement in statements:
+        for text in (statement["comment"], statement["sql"]):
+            if not text:
+                continue
+            if text is statement["comment"]:
+                text = "\n".join(f"-- {line}" for line in text.splitlines())
+            found = script.find(text, at)
+            assert found >= 0, f"{text!r} not in the script after {at}"
+            rest.append(script[at:found])
+            at = found + len(text)
+    rest.append(script[at:])
+    left = [line for line in "".join(rest).splitlines() if line.strip()]
+    assert all(line.startswith("-- ") for line in left), left
+    assert len(left) == 4, left  # the title and the three sections' headings
+    sections = [s["section"] for s in statements]
+    assert sections == sorted(sections, key=["schema", "load", "analytics"].index)
+    sqls = [s["sql"] for s in statements if s["sql"] is not None]
+    assert all(s.endswith(";") for s in sqls)
+    copies = [s for s in statements if "staging_events" in s["comment"] and "COPY" in s["comment"]]
+    if dialect == "redshift":
+        assert any(s.startswith("COPY staging_events") for s in sqls)
+    else:  # the library's COPY: a note without a statement
+        assert [s["sql"] for s in copies] == [None]
+    assert sum(s["section"] == "analytics" for s in statements) == len(QUERIES)
