@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from sparkify_dw.analytics import QUERIES, SAMPLE_EXPECTATIONS
+from sparkify_dw.errors import DatabaseError
 from sparkify_dw.schemas import NAMES, load_schema, schema_path
 from tests.helpers import Run, load_dir, sparkify
 
@@ -222,3 +223,19 @@ def test_sql_lists_the_scripts_statements_in_order(cli: Callable[..., Run], dial
     else:  # the library's COPY: a note without a statement
         assert [s["sql"] for s in copies] == [None]
     assert sum(s["section"] == "analytics" for s in statements) == len(QUERIES)
+
+
+def test_checks_that_cannot_run_after_a_load_leave_its_report_with_null_checks(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sparkify_dw.checks
+
+    def unanswered(db_url: str) -> list[Any]:
+        raise DatabaseError("Checks failed to run on duckdb:///w.duckdb: the server went away")
+
+    monkeypatch.setattr(sparkify_dw.checks, "check_database", unanswered)
+    run = cli("run", "--db", f"duckdb:///{tmp_path / 'w.duckdb'}", "--format", "json")
+    run.error_line("Checks failed to run")
+    report = document(run, "run")  # the load was committed: its report stands
+    assert report["checks"] is None
+    assert {t["table"]: t["added"] for t in report["tables"]}["songplays"] > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -226,6 +227,11 @@ def test_the_report_counts_the_rejects_written_beside_the_load(
     _two_bad_lines(sample_dir, logs)
     first = load_dir(engine, sample_dir, log_data=logs, max_error=5)
     assert _load_errors_count(first, engine) == ((0, 2, 2), 2)
+    plain = first.to_dict()  # what `run --format json` prints: the same counts, as plain data
+    assert json.loads(json.dumps(plain)) == plain
+    errors = {t["table"]: t for t in plain["tables"]}["load_errors"]
+    assert (errors["before"], errors["after"], errors["added"]) == (0, 2, 2)
+    assert [len(copy["rejects"]) for copy in plain["copies"]] == [0, 2]
     second = load_dir(engine, sample_dir, log_data=logs, max_error=5)
     assert _load_errors_count(second, engine) == ((2, 4, 2), 4)
 
