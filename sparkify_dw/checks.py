@@ -123,9 +123,33 @@ class CheckResult:
         """Not passed, and an error: what makes `check` (and `run`) exit 1."""
         return not self.passed and self.severity is Severity.ERROR
 
+    @property
+    def status(self) -> str:
+        """passed, warning (not passed, a warning) or failed (not passed, an error)."""
+        if self.passed:
+            return "passed"
+        return "warning" if self.severity is Severity.WARNING else "failed"
+
     def __str__(self) -> str:
         state = "passed" if self.passed else f"{self.offending:,} offending ({self.severity})"
         return f"{self.name}: {state}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain data; the examples' dates and times in ISO format, decimals as
+        numbers (sparkify_dw/schemas/check.schema.json)."""
+        from sparkify_dw.analytics import to_json_value
+
+        return {
+            "name": self.name,
+            "description": self.description,
+            "severity": str(self.severity),
+            "status": self.status,
+            "offending": self.offending,
+            "examples": [
+                {column: to_json_value(value) for column, value in row.items()}
+                for row in self.examples
+            ],
+        }
 
 
 # The rules ----------------------------------------------------------------------------------
@@ -391,6 +415,21 @@ def _run(
 def failures(results: Sequence[CheckResult]) -> list[CheckResult]:
     """The error-severity checks that failed."""
     return [r for r in results if r.failed]
+
+
+def results_to_dict(results: Sequence[CheckResult]) -> dict[str, Any]:
+    """Every check's result, and a summary, as plain data: `ok` is false when an error-severity
+    check failed (the exit code 1 of `check` and `run`)."""
+    return {
+        "ok": not failures(results),
+        "summary": {
+            "checks": len(results),
+            "passed": sum(r.status == "passed" for r in results),
+            "failed": sum(r.status == "failed" for r in results),
+            "warnings": sum(r.status == "warning" for r in results),
+        },
+        "results": [r.to_dict() for r in results],
+    }
 
 
 def check_database(db_url: str) -> list[CheckResult]:

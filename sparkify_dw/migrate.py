@@ -66,12 +66,34 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 def offline_sql(url: str, revision: str = "head") -> str:
     """What `alembic upgrade <revision> --sql` writes for the database at `url` (not contacted)."""
-    buffer = io.StringIO()
+    return "".join(_offline_writes(url, revision))
+
+
+def offline_statements(url: str, revision: str = "head") -> list[str]:
+    """`offline_sql`, one item per statement or comment, as Alembic wrote each (stripped)."""
+    return [text.strip() for text in _offline_writes(url, revision)]
+
+
+class _Writes(io.StringIO):
+    """Each `write` kept apart: Alembic's offline mode writes one statement (or comment) per
+    call (`static_output`), which saves parsing the script back into statements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+
+def _offline_writes(url: str, revision: str) -> list[str]:
+    buffer = _Writes()
     config = Config(output_buffer=buffer)
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["url"] = url
     command.upgrade(config, revision, sql=True)
-    return buffer.getvalue()
+    return buffer.writes
 
 
 def downgrade(connection: Connection, revision: str = "base") -> None:

@@ -9,9 +9,9 @@ them itself): the script says so in a comment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-from typing import cast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Dialect
@@ -21,7 +21,7 @@ from sqlalchemy.sql import ClauseElement, Executable
 from sparkify_dw.backends import backend_for
 from sparkify_dw.config import Settings
 from sparkify_dw.copy.options import CopyOptions
-from sparkify_dw.migrate import offline_sql
+from sparkify_dw.migrate import offline_sql, offline_statements
 from sparkify_dw.models import TABLES
 from sparkify_dw.sources import is_s3
 from sparkify_dw.sql import Analyze
@@ -55,6 +55,51 @@ def run_script(
         *_analytics(sql_dialect),
     ]
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class ScriptStatement:
+    """One statement of the script (`sql`, ended by `;`) and the comment right before it, or a
+    note the script has no statement for (`sql` None: on DuckDB and PostgreSQL, the COPYs)."""
+
+    section: str  # schema, load or analytics: the script's three parts
+    comment: str  # without the `-- ` of each line; "" when none
+    sql: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "comment": self.comment, "sql": self.sql}
+
+
+def run_statements(
+    dialect: str, settings: Settings | None = None, *, full_refresh_: bool = False
+) -> list[ScriptStatement]:
+    """`run_script`'s statements, in the same order, one item each (`sql --format json`)."""
+    settings = settings or Settings()
+    url = dialect_url(dialect, settings)
+    sql_dialect = script_dialect(url)
+    return [
+        *_statements("schema", offline_statements(url)),
+        *_statements("load", _load(sql_dialect, settings, full_refresh_)),
+        *_statements("analytics", _analytics(sql_dialect)),
+    ]
+
+
+def _statements(section: str, parts: Iterable[str]) -> Iterator[ScriptStatement]:
+    """Statements, each with the comment just before it; a comment followed by another comment
+    (or by nothing) is a note of its own."""
+    comment: str | None = None
+    for part in parts:
+        text = part.strip()
+        lines = text.splitlines()
+        if lines and all(line.startswith("--") for line in lines):
+            if comment is not None:
+                yield ScriptStatement(section, comment, None)
+            comment = "\n".join(line.removeprefix("--").strip() for line in lines)
+        elif text:
+            yield ScriptStatement(section, comment or "", text)
+            comment = None
+    if comment is not None:
+        yield ScriptStatement(section, comment, None)
 
 
 def script_dialect(url: str) -> Dialect:

@@ -21,14 +21,15 @@ from rich.table import Table
 from rich.text import Text
 
 from sparkify_dw.cli.consoles import out
-from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
+from sparkify_dw.cli.jsonout import print_document
+from sparkify_dw.cli.options import DbOption, FormatOption, OutputFormat, WarehouseConfigOption
 from sparkify_dw.errors import ConfigError
 from sparkify_dw.sample import SAMPLE_EXPECTATIONS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from sparkify_dw.analytics import Check, Result
+    from sparkify_dw.analytics import Check, Query, Result
 
 # sparkify_dw.analytics (and SQLAlchemy with it) is imported inside each command, so that
 # `sparkify-dw --help` does not pay for it.
@@ -96,7 +97,7 @@ def query(
     from sparkify_dw.analytics import QUERIES, QueryError, get_query, run_query, to_json_value
 
     if list_queries:
-        _print_list()
+        _print_list(output)
         return
     if name is None:
         raise QueryError(f"Name a query: one of {', '.join(QUERIES)} (--list describes them)")
@@ -151,17 +152,43 @@ def _print_table(result: Result) -> None:
     out.print(f"{len(result.rows)} row(s)")
 
 
-def _print_list() -> None:
-    from sparkify_dw.analytics import FILTERS, QUERIES
+def _print_list(output: Format) -> None:
+    from sparkify_dw.analytics import QUERIES
 
+    if output is Format.json:
+        print_document({"queries": [_query_dict(q) for q in QUERIES.values()]})
+        return
+    if output is Format.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["name", "answers", "filters"])
+        writer.writerows([q.name, q.description, " ".join(_takes(q))] for q in QUERIES.values())
+        return
     table = Table(title="Queries")
     table.add_column("name")
     table.add_column("answers")
     table.add_column("filters")
     for query_ in QUERIES.values():
-        takes = ", ".join(f"--{f}" for f in FILTERS if f in query_.filters)
-        table.add_row(query_.name, query_.description, takes)
+        table.add_row(query_.name, query_.description, ", ".join(_takes(query_)))
     out.print(table)
+
+
+def _takes(query_: Query) -> list[str]:
+    from sparkify_dw.analytics import FILTERS
+
+    return [f"--{f}" for f in FILTERS if f in query_.filters]
+
+
+def _query_dict(query_: Query) -> dict[str, Any]:
+    from sparkify_dw.analytics import FILTERS
+
+    return {
+        "name": query_.name,
+        "description": query_.description,
+        "columns": list(query_.columns),
+        "key": list(query_.key),
+        "filters": [f for f in FILTERS if f in query_.filters],
+        "default_limit": query_.default_limit,
+    }
 
 
 def verify(
@@ -184,6 +211,7 @@ def verify(
             "checking them.",
         ),
     ] = False,
+    output: FormatOption = OutputFormat.text,
 ) -> None:
     """Run the queries of an expectations file and compare their rows with the expected ones.
 
@@ -194,6 +222,8 @@ def verify(
     from sparkify_dw.analytics import verify as verify_expectations
 
     if write:
+        if output is OutputFormat.json:  # it writes a file: there is no result to print
+            raise ConfigError("--write prints no JSON document: leave out --format json")
         if expected is None:  # never the file shipped inside the package
             raise ConfigError(
                 "--write needs --expected FILE: the file to write (the bundled sample's "
@@ -208,14 +238,43 @@ def verify(
         checks = verify_expectations(engine, expectations)
     finally:
         engine.dispose()
+    failed = sum(1 for check in checks if not check.passed)
+    if output is OutputFormat.json:  # the document first, then the exit code
+        counts = {"expectations": len(checks), "passed": len(checks) - failed, "failed": failed}
+        print_document(
+            {
+                "expected": str(expected),
+                "ok": not failed,
+                "summary": counts,
+                "expectations": [_check_dict(check) for check in checks],
+            }
+        )
+        if failed:
+            raise typer.Exit(1)
+        return
     for check in checks:
         _print_check(check)
-    failed = sum(1 for check in checks if not check.passed)
     summary = f"{len(checks) - failed} passed, {failed} failed ({expected})"
     if failed:
         out.print(f"[bold red]FAILED[/]: {escape(summary)}", markup=True)
         raise typer.Exit(1)
     out.print(f"[bold green]OK[/]: {escape(summary)}", markup=True)
+
+
+def _check_dict(check: Check) -> dict[str, Any]:
+    from sparkify_dw.analytics import to_json_value
+
+    expectation, result = check.expectation, check.result
+    return {
+        "query": expectation.query,
+        "params": expectation.params,
+        "title": expectation.title,
+        "description": expectation.description,
+        "status": "passed" if check.passed else "failed",
+        "columns": list(result.columns),
+        "rows": [[to_json_value(value) for value in row] for row in result.rows],
+        "differences": list(check.differences),
+    }
 
 
 def _print_check(check: Check) -> None:

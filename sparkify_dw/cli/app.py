@@ -28,7 +28,7 @@ from rich.table import Table
 from sparkify_dw import __version__
 from sparkify_dw.backends import NAMES
 from sparkify_dw.cli.consoles import err, out
-from sparkify_dw.cli.options import ConfigOption, DbOption
+from sparkify_dw.cli.options import ConfigOption, DbOption, FormatOption, OutputFormat
 from sparkify_dw.errors import SparkifyError
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def run(
             help="--song-data and --log-data name manifest files listing the files (MANIFEST)",
         ),
     ] = False,
+    output: FormatOption = OutputFormat.text,
 ) -> None:
     """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
     from sparkify_dw.config import Settings
@@ -135,9 +136,13 @@ def run(
     when_interrupted(
         "the load was committed; its data-quality checks did not finish (sparkify-dw check)"
     )
-    _print_report(report)
-    from sparkify_dw.cli.checks import check_after_load
+    from sparkify_dw.cli.checks import check_after_load, print_run_document
 
+    if output is OutputFormat.json:
+        _warn(report)  # stderr: the document holds them too
+        print_run_document(report.to_dict(), settings.db_url)  # exit 1 if a check fails
+        return
+    _print_report(report)
     check_after_load(settings.db_url)  # prints the checks' summary; exit 1 if one fails
 
 
@@ -172,23 +177,38 @@ def _print_report(report: LoadReport) -> None:
     steps.add_row("total", f"{report.seconds:.3f}", style="bold")
     out.print(steps)
 
+    sources = {s.table: s for s in report.sources}
     for copy in report.copies:
         files = len(copy.files)
         rejected = sum(f.rejected for f in copy.files)
-        out.print(f"{copy.table}: {copy.rows:,} rows from {files:,} file(s), {rejected} rejected")
+        ledger = sources.get(copy.table)
+        skipped = ""
+        if ledger is not None:  # the file ledger's choice (DuckDB, PostgreSQL)
+            changed = f", {len(ledger.changed):,} changed" if ledger.changed else ""
+            skipped = f" ({ledger.skipped:,} skipped: loaded before{changed})"
+        out.print(
+            f"{copy.table}: {copy.rows:,} rows from {files:,} file(s){skipped}, "
+            f"{rejected} rejected"
+        )
         for stats in copy.files:
             if stats.rejected:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
-        for warning in copy.warnings:
-            err.print(f"[yellow]warning:[/] {escape(f'{copy.table}: {warning}')}", markup=True)
-    for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
+    _warn(report)
     if report.rejects:
         out.print(
             f"Every rejected record, with file, line and reason: SELECT * FROM load_errors "
             f"WHERE load_id = '{report.load_id}'",
             highlight=False,
         )
+
+
+def _warn(report: LoadReport) -> None:
+    """The load's warnings, on stderr (in text and JSON mode alike)."""
+    for copy in report.copies:
+        for warning in copy.warnings:
+            err.print(f"[yellow]warning:[/] {escape(f'{copy.table}: {warning}')}", markup=True)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
 
 
 # The engines, as the backends' registry names them (without importing any backend).
@@ -209,13 +229,15 @@ def sql(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Include emptying the star tables first.")
     ] = False,
+    output: FormatOption = OutputFormat.text,
 ) -> None:
     """Print every statement a run sends to the database, in order, as one SQL script.
 
     Nothing is connected to. Credentials are masked; the IAM role ARN is shown as configured.
     """
+    from sparkify_dw.cli.jsonout import print_document
     from sparkify_dw.config import Settings
-    from sparkify_dw.script import run_script
+    from sparkify_dw.script import run_script, run_statements
 
     settings = Settings.resolve(
         config_file=config,
@@ -224,6 +246,16 @@ def sql(
         log_jsonpath=log_jsonpath,
         max_error=max_error,
     )
+    if output is OutputFormat.json:
+        statements = run_statements(dialect.value, settings, full_refresh_=full_refresh)
+        print_document(
+            {
+                "dialect": dialect.value,
+                "full_refresh": full_refresh,
+                "statements": [statement.to_dict() for statement in statements],
+            }
+        )
+        return
     script = run_script(dialect.value, settings, full_refresh_=full_refresh)
     print(script, end="")  # plain: rich would wrap long lines and mark up brackets
 

@@ -16,7 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from sparkify_dw.cli.consoles import out
-from sparkify_dw.cli.options import DbOption, WarehouseConfigOption
+from sparkify_dw.cli.jsonout import print_document
+from sparkify_dw.cli.options import DbOption, FormatOption, OutputFormat, WarehouseConfigOption
+from sparkify_dw.errors import SparkifyError
 
 if TYPE_CHECKING:
     from sparkify_dw.checks import CheckResult
@@ -28,16 +30,24 @@ def register(app: typer.Typer) -> None:
         app.command(name="check")(check)
 
 
-def check(db: DbOption = None, config: WarehouseConfigOption = None) -> None:
+def check(
+    db: DbOption = None,
+    config: WarehouseConfigOption = None,
+    output: FormatOption = OutputFormat.text,
+) -> None:
     """Run the data-quality checks on the warehouse and print each one's result.
 
     Exit code 1 when a check of severity `error` fails, 0 otherwise (warnings included).
     """
-    from sparkify_dw.checks import check_database
+    from sparkify_dw.checks import check_database, results_to_dict
     from sparkify_dw.config import Settings
 
     settings = Settings.resolve(config_file=config, db_url=db)
     results = check_database(settings.db_url)
+    if output is OutputFormat.json:  # the document first, then the exit code
+        print_document({"database": settings.safe_db_url, **results_to_dict(results)})
+        _raise_on_failure(results, "")
+        return
     out.print(f"Checked {settings.safe_db_url}")
     out.print(results_table(results))
     out.print(summary(results))
@@ -56,7 +66,28 @@ def check_after_load(db_url: str) -> None:
     unpassed = [r for r in results if not r.passed]
     if unpassed:
         out.print(results_table(unpassed))
-    _raise_on_failure(results, " after the load (the load itself is committed)")
+    _raise_on_failure(results, _AFTER_LOAD)
+
+
+def print_run_document(load: dict[str, Any], db_url: str) -> None:
+    """`run --format json`: the load's report (`LoadReport.to_dict()`) and the checks' results
+    as one document, then exit 1 (ChecksFailed) when an error-severity check failed.
+
+    When the checks cannot run at all, the committed load's report still prints, with
+    `"checks": null`, before the error line.
+    """
+    from sparkify_dw.checks import check_database, results_to_dict
+
+    try:
+        results = check_database(db_url)
+    except SparkifyError:
+        print_document({**load, "checks": None})
+        raise
+    print_document({**load, "checks": results_to_dict(results)})
+    _raise_on_failure(results, _AFTER_LOAD)
+
+
+_AFTER_LOAD = " after the load (the load itself is committed)"
 
 
 def _raise_on_failure(results: Sequence[CheckResult], when: str) -> None:

@@ -18,6 +18,8 @@ from typing import Annotated, Any
 import typer
 
 from sparkify_dw.cli.consoles import err, out
+from sparkify_dw.cli.jsonout import print_document
+from sparkify_dw.cli.options import FormatOption, OutputFormat
 from sparkify_dw.cluster import (
     MAX_NODES,
     NODE_TYPES,
@@ -218,9 +220,14 @@ def _print_steps(steps: tuple[Step, ...]) -> None:
 def status(
     identifier: IdentifierOption = "sparkify",
     region: RegionOption = None,
+    output: FormatOption = OutputFormat.text,
 ) -> None:
     """The cluster's state, nodes, endpoint, IAM roles and ingress rules."""
-    _print_status(cluster_status(identifier.lower(), region=region))
+    found = cluster_status(identifier.lower(), region=region)
+    if output is OutputFormat.json:
+        print_document(found.to_dict())
+        return
+    _print_status(found)
 
 
 def _print_status(status: ClusterStatus) -> None:

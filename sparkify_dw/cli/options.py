@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,4 +23,22 @@ ConfigOption = Annotated[
 WarehouseConfigOption = Annotated[
     Path | None,
     typer.Option("--config", help="A dwh.cfg whose [CLUSTER] names the database."),
+]
+
+
+class OutputFormat(StrEnum):
+    """What a command prints on stdout: text for people, or one JSON document for programs."""
+
+    text = "text"
+    json = "json"
+
+
+# The same option on every command that has a JSON form: its document's JSON Schema ships in
+# the package (sparkify_dw/schemas/<command>.schema.json).
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        help="text, or json: one JSON document on stdout (schema: sparkify_dw/schemas/).",
+    ),
 ]

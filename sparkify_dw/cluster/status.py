@@ -70,6 +70,37 @@ class ClusterStatus:
     def cluster_type(self) -> str:
         return "single-node" if self.nodes == 1 else "multi-node"
 
+    def to_dict(self) -> dict[str, Any]:
+        """The status as plain data (`cluster status --format json`; no secret is in it)."""
+        return {
+            "identifier": self.identifier,
+            "region": self.region,
+            "state": self.state,
+            "node_type": self.node_type,
+            "nodes": self.nodes,
+            "cluster_type": self.cluster_type,
+            "db_name": self.db_name,
+            "db_user": self.db_user,
+            "host": self.host,
+            "port": self.port,
+            "encrypted": self.encrypted,
+            "public": self.public,
+            "vpc_id": self.vpc_id,
+            "role_arns": list(self.role_arns),
+            "security_groups": list(self.security_groups),
+            "ingress": [
+                {
+                    "group_id": rule.group_id,
+                    "protocol": rule.protocol,
+                    "from_port": rule.from_port,
+                    "to_port": rule.to_port,
+                    "source": rule.source,
+                    "description": rule.description,
+                }
+                for rule in self.ingress
+            ],
+        }
+
 
 def find_cluster(clients: Clients, identifier: str) -> ClusterTypeDef | None:
     """The cluster as describe_clusters says it is, or None if there is none."""

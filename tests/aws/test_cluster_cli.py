@@ -13,6 +13,7 @@ Stubber), and Redshift Serverless (moto has no redshift-serverless API).
 
 from __future__ import annotations
 
+import json
 import stat
 import uuid
 from collections.abc import Callable
@@ -20,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from sparkify_dw.cli import cluster as cluster_cli
 from sparkify_dw.cluster import PASSWORD_ENV, ClusterError
 from sparkify_dw.dwhcfg import read_config_file
+from sparkify_dw.schemas import load_schema
 from tests.aws.conftest import ACCESS_KEY, REGION, SECRET_KEY, set_moto_auth
 from tests.helpers import Run, sparkify
 
@@ -362,3 +365,39 @@ def test_an_abandoned_password_prompt_is_one_line_and_no_aws_call(
     result = CliRunner().invoke(cluster_cli.cluster_app, ["create", "--cidr", CIDR], input="")
     assert isinstance(result.exception, ClusterError), result.output
     assert str(result.exception) == (f"No password: set {PASSWORD_ENV} or type it at the prompt")
+
+
+def test_status_as_json_follows_its_schema_and_a_missing_cluster_prints_none(
+    aws_env: str, cli: Callable[..., Run]
+) -> None:
+    """`cluster status --format json` (issue 16), validated against the shipped schema."""
+    identifier, role = names()
+    made = cli("cluster", "create", "--identifier", identifier, "--role-name", role, "--cidr", CIDR)
+    assert made.returncode == 0, made.stderr
+    try:
+        status = cli("cluster", "status", "--identifier", identifier, "--format", "json")
+        assert status.returncode == 0, status.stderr
+        found = json.loads(status.stdout)  # the whole of stdout: one document
+        jsonschema.Draft202012Validator(load_schema("cluster-status")).validate(found)
+        role_arn = admin(aws_env, "iam").get_role(RoleName=role)["Role"]["Arn"]
+        assert (found["identifier"], found["region"], found["state"]) == (
+            identifier, REGION, "available",
+        )  # fmt: skip
+        assert (found["nodes"], found["node_type"], found["cluster_type"]) == (
+            4, "dc2.large", "multi-node",
+        )  # fmt: skip
+        assert found["port"] == 5439
+        assert found["host"].startswith(f"{identifier}.")
+        assert found["role_arns"] == [role_arn]
+        (group,) = found["security_groups"]
+        rules = [(r["group_id"], r["protocol"], r["from_port"], r["to_port"], r["source"])
+                 for r in found["ingress"]]  # fmt: skip
+        assert (group, "tcp", 5439, 5439, CIDR) in rules
+        status.assert_never_shows(*SECRETS)
+    finally:
+        cli("cluster", "delete", "--identifier", identifier, "--role-name", role, "--yes")
+
+    other, _ = names()
+    missing = cli("cluster", "status", "--identifier", other, "--format", "json")
+    one_line_error(missing, f"No Redshift cluster '{other}' in {REGION}")
+    assert missing.stdout == ""

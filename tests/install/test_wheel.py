@@ -7,12 +7,14 @@ dependency: nothing here imports from the checkout or its .venv.
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from sparkify_dw.schemas import NAMES
 from tests.install.conftest import ROOT, Venv, make_venv, must, sh, shared
 
 pytestmark = [pytest.mark.install, pytest.mark.slow]
@@ -58,6 +60,8 @@ def test_the_wheel_carries_the_migrations_the_types_and_the_licence(wheel: Path)
         "sparkify_dw/expectations/sample.json",
     ):
         assert name in names
+    for schema in NAMES:  # --format json's documented shapes
+        assert f"sparkify_dw/schemas/{schema}.schema.json" in names
     versions = {n for n in names if n.startswith("sparkify_dw/migrations/versions/")}
     assert {Path(n).name for n in versions} == {
         p.name for p in (ROOT / "migrations" / "versions").glob("*.py")
@@ -88,6 +92,7 @@ def test_run_verify_and_check_on_the_bundled_sample(venv: Venv, folder: Path, lo
     assert loaded.is_file()
     assert "OK" in sparkify(venv, folder, "verify", "--db", DB)
     assert "passed" in sparkify(venv, folder, "check", "--db", DB)
+    assert json.loads(sparkify(venv, folder, "check", "--db", DB, "--format", "json"))["ok"]
     assert "top-songs" in sparkify(venv, folder, "query", "--list")
     sparkify(venv, folder, "query", "top-songs", "--db", DB, "--format", "json")
     assert "Wrote" in sparkify(venv, folder, "report", "--db", DB, "--out", "r.html")

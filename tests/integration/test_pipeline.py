@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sparkify_dw import load
+from sparkify_dw import LoadReport, load, upgrade
 from sparkify_dw.errors import DatabaseError, LoadError
 from sparkify_dw.models import Tables
 from sparkify_dw.transforms import Merge, Statements
@@ -212,3 +213,59 @@ def test_a_play_without_a_user_is_reported_not_stored_and_fails_nothing(
         actual = actual_tables(connection)
     assert actual.songplays == expected.songplays
     assert actual.time == expected.time  # no time row for a play that is not stored
+
+
+def _two_bad_lines(sample_dir: Path, logs: Path) -> None:
+    logs.mkdir()
+    first = sorted((sample_dir / "log_data").rglob("*.json"))[0]
+    (logs / first.name).write_bytes(first.read_bytes() + b"\nnot json\n{broken\n")
+
+
+def _load_errors_count(report: LoadReport, engine: Engine) -> tuple[tuple[int, int, int], int]:
+    """The report's load_errors (before, after, added), and the rows the table holds."""
+    (count,) = [t for t in report.tables if t.table == "load_errors"]
+    with engine.connect() as connection:
+        held = connection.execute(sa.text("SELECT count(*) FROM load_errors")).scalar_one()
+    return (count.before, count.after, count.added), held
+
+
+def test_the_report_counts_the_rejects_written_beside_the_load(
+    engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 16: with --max-error 5 and 2 rejects the report said `load_errors 1 +0` while the
+    table held 3 rows: the rejects are committed on a connection of their own, which the load's
+    transaction did not see (DuckDB's snapshot)."""
+    logs = tmp_path / "logs"
+    _two_bad_lines(sample_dir, logs)
+    first = load_dir(engine, sample_dir, log_data=logs, max_error=5)
+    assert _load_errors_count(first, engine) == ((0, 2, 2), 2)
+    plain = first.to_dict()  # what `run --format json` prints: the same counts, as plain data
+    assert json.loads(json.dumps(plain)) == plain
+    errors = {t["table"]: t for t in plain["tables"]}["load_errors"]
+    assert (errors["before"], errors["after"], errors["added"]) == (0, 2, 2)
+    assert [len(copy["rejects"]) for copy in plain["copies"]] == [0, 2]
+    second = load_dir(engine, sample_dir, log_data=logs, max_error=5)
+    assert _load_errors_count(second, engine) == ((2, 4, 2), 4)
+
+
+@pytest.mark.postgres
+def test_the_rejects_count_in_a_snapshot_transaction_of_the_callers(
+    postgres_url: str, sample_dir: Path, tmp_path: Path
+) -> None:
+    """The same on PostgreSQL, whose READ COMMITTED would see the committed rejects: a caller's
+    REPEATABLE READ connection (Redshift is always serializable) sees only its snapshot."""
+    from sparkify_dw.db import make_engine
+
+    logs = tmp_path / "logs"
+    _two_bad_lines(sample_dir, logs)
+    engine = make_engine(postgres_url)
+    try:
+        with engine.begin() as connection:  # the schema committed: the rejects need the table
+            upgrade(connection)
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                report = load_dir(connection, sample_dir, log_data=logs, max_error=5)
+        assert _load_errors_count(report, engine) == ((0, 2, 2), 2)
+    finally:
+        engine.dispose()
