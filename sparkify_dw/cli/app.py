@@ -131,6 +131,9 @@ def run(
             full_refresh=full_refresh,
             progress=advance,
             notify=lambda message: err.print(message, style="yellow", highlight=False),
+            # Run below instead, once the load is committed: Ctrl-C then says so, and the
+            # checks' table prints after the load's.
+            checks=False,
         )
     when_interrupted(
         "the load was committed; its data-quality checks did not finish (sparkify-dw check)"
