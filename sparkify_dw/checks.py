@@ -143,7 +143,7 @@ class CheckResult:
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{escape(self.name)}</b>: {escape(self.description)}</p>"
-        return head + CheckResults([self])._repr_html_()
+        return head + _results_table([self])
 
 
 class CheckResults(list[CheckResult]):
@@ -183,13 +183,15 @@ class CheckResults(list[CheckResult]):
         return "\n".join(lines) + ">"
 
     def _repr_html_(self) -> str:
-        rows = [
-            (r.name, r.severity.value, _STATE_HTML[r.state], f"{r.offending:,}", _examples(r))
-            for r in self
-        ]
-        return f"<p>{escape(self.summary())}</p>" + _raw_html_table(
-            ("check", "severity", "result", "offending", "examples"), rows
-        )
+        return f"<p>{escape(self.summary())}</p>" + _results_table(self)
+
+
+def _results_table(results: Sequence[CheckResult]) -> str:
+    rows = [
+        (r.name, r.severity.value, _STATE_HTML[r.state], f"{r.offending:,}", _examples(r))
+        for r in results
+    ]
+    return _raw_html_table(("check", "severity", "result", "offending", "examples"), rows)
 
 
 _STATE_HTML = {

@@ -101,10 +101,10 @@ def data_frame(
 
 
 def in_notebook() -> bool:
-    """Whether this process is a Jupyter kernel (IPython's ZMQ shell): where an HTML display
-    shows. Never imports IPython: a kernel has always imported it already."""
+    """Whether this process is a Jupyter kernel (IPython's ZMQ shell, or a subclass of it as
+    in Colab): where an HTML display shows. Never imports IPython: a kernel has already."""
     ipython = sys.modules.get("IPython")
     if ipython is None:
         return False
     shell = ipython.get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+    return any(kind.__name__ == "ZMQInteractiveShell" for kind in type(shell).__mro__)

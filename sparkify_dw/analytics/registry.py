@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Engine, Select
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,9 +40,6 @@ from sparkify_dw.errors import DatabaseError, driver_reason
 from sparkify_dw.models import TABLES
 from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import connect, require_tables
-
-if TYPE_CHECKING:
-    from sparkify_dw.report.svg import Chart
 
 REPR_ROWS = 5  # rows a Result's repr shows
 
@@ -169,7 +166,7 @@ class Result:
     """A query's answer: column names and rows (tuples), in the query's order.
 
     In a notebook it shows as an HTML table (the first 50 rows); `to_pandas()` is a DataFrame
-    with dates as datetime64, `chart()` the query's chart.
+    with dates as datetime64; `sparkify_dw.charts.chart_of(result)` its chart.
     """
 
     query: str
@@ -187,12 +184,6 @@ class Result:
         return data_frame(
             self.columns, self.rows, "Result.to_pandas", temporal=_temporal(self.query)
         )
-
-    def chart(self) -> Chart:
-        """The query's chart, as SVG (it shows itself in a notebook)."""
-        from sparkify_dw.report.charts import chart_of  # imports this module
-
-        return chart_of(self)
 
     def _title(self) -> str:
         given = ", ".join(f"{k}={v}" for k, v in self.filters.given().items())

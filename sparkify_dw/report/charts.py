@@ -2,7 +2,7 @@
 
 `chart(bind, name, **filters)` runs an analytics query (`sparkify_dw.analytics`) and draws its
 chart as a `Chart`: SVG text that a notebook shows as an image (`chart(engine, "plays-by-hour")`
-as a cell's value). `chart_of` draws a `Result` already at hand (`result.chart()`); `CHARTS`
+as a cell's value). `chart_of` draws a `Result` already at hand; `CHARTS`
 maps each query to its chart.
 """
 

@@ -10,7 +10,7 @@ import pytest
 
 from sparkify_dw import LoadReport, Settings, make_engine, run
 from sparkify_dw.analytics import run_query
-from sparkify_dw.charts import chart
+from sparkify_dw.charts import chart, chart_of
 from sparkify_dw.checks import CHECKS, CheckResults
 from sparkify_dw.models import TABLES
 
@@ -129,7 +129,7 @@ def test_query_results_go_to_pandas_with_dates_as_datetime64(sample_dir: Path, d
         html = daily._repr_html_()
         assert html.count("<tr>") == len(daily.rows) + 1  # under 50 rows: all, and the header
 
-        drawn = daily.chart()
+        drawn = chart_of(daily)
         assert drawn == chart(engine, "daily-active-users")
         assert drawn._repr_svg_().startswith("<svg")
     finally:
