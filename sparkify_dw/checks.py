@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from html import escape
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -50,6 +51,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
+from sparkify_dw.display import data_frame, short
 from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
 from sparkify_dw.models import TABLES, Tables
 from sparkify_dw.sql import EpochMsToTimestamp, time_part
@@ -130,6 +132,13 @@ class CheckResult:
             return "passed"
         return "warning" if self.severity is Severity.WARNING else "failed"
 
+    @property
+    def state(self) -> str:
+        """passed, FAILED (an error) or warning."""
+        if self.passed:
+            return "passed"
+        return "FAILED" if self.severity is Severity.ERROR else "warning"
+
     def __str__(self) -> str:
         state = "passed" if self.passed else f"{self.offending:,} offending ({self.severity})"
         return f"{self.name}: {state}"
@@ -150,6 +159,90 @@ class CheckResult:
                 for row in self.examples
             ],
         }
+
+    def __repr__(self) -> str:
+        # Short: the examples are dicts of whole rows (a load's reject lines among them).
+        more = f", {len(self.examples)} example(s)" if self.examples else ""
+        return f"<CheckResult {self.name}: {self.state}, {self.offending:,} offending{more}>"
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{escape(self.name)}</b>: {escape(self.description)}</p>"
+        return head + _results_table([self])
+
+
+class CheckResults(list[CheckResult]):
+    """The results of a run of the checks, in order: a list, that a notebook shows as a table.
+
+    `passed` is True when no error-severity check failed (warnings allowed); `failures` the
+    checks that did fail.
+    """
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return failures(self)
+
+    def summary(self) -> str:
+        """`15 checks: 14 passed, 0 failed, 1 warning(s)`."""
+        passed = sum(r.passed for r in self)
+        warned = sum(not r.passed and r.severity is Severity.WARNING for r in self)
+        return (
+            f"{len(self)} checks: {passed} passed, {len(self.failures)} failed, {warned} warning(s)"
+        )
+
+    def to_pandas(self) -> Any:
+        """One row per check: name, severity, state, offending, description."""
+        rows = [(r.name, str(r.severity), r.state, r.offending, r.description) for r in self]
+        columns = ("name", "severity", "state", "offending", "description")
+        return data_frame(columns, rows, "CheckResults.to_pandas")
+
+    def __repr__(self) -> str:
+        lines = [f"<CheckResults {self.summary()}"]
+        lines += [
+            f"  {r.name}: {r.state} ({r.offending:,} offending)" for r in self if not r.passed
+        ]
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        return f"<p>{escape(self.summary())}</p>" + _results_table(self)
+
+
+def _results_table(results: Sequence[CheckResult]) -> str:
+    rows = [
+        (r.name, r.severity.value, _STATE_HTML[r.state], f"{r.offending:,}", _examples(r))
+        for r in results
+    ]
+    return _raw_html_table(("check", "severity", "result", "offending", "examples"), rows)
+
+
+_STATE_HTML = {
+    "passed": '<span style="color:#1a7f37">passed</span>',
+    "FAILED": '<b style="color:#cf222e">FAILED</b>',
+    "warning": '<span style="color:#9a6700">warning</span>',
+}
+
+
+def _examples(result: CheckResult) -> str:
+    lines = [
+        escape(", ".join(f"{k}={short(v, 40)}" for k, v in row.items())) for row in result.examples
+    ]
+    more = result.offending - len(result.examples)
+    if lines and more > 0:
+        lines.append(f"… and {more:,} more")
+    return "<br>".join(lines)
+
+
+def _raw_html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A table whose cells are HTML already (escaped where they hold data)."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="text-align:left">{cell}</td>' for cell in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 # The rules ----------------------------------------------------------------------------------
@@ -383,8 +476,8 @@ def run_checks(
     *,
     examples: int = EXAMPLES,
     tables: Tables | None = None,
-) -> list[CheckResult]:
-    """Run `checks` (every check by default) and return their results, in order.
+) -> CheckResults:
+    """Run `checks` (every check by default) and return their results, in order (a list).
 
     Reads only. Given an Engine, the checks run on one connection of their own; given a
     Connection, in its current transaction (or a new one). Raises NoWarehouseError when the
@@ -399,9 +492,9 @@ def run_checks(
 
 def _run(
     connection: Connection, checks: Sequence[Check], examples: int, tables: Tables
-) -> list[CheckResult]:
+) -> CheckResults:
     check_warehouse(connection, tables)
-    results = []
+    results = CheckResults()
     for check in checks:
         offending = connection.execute(check.count(tables)).scalar_one()
         rows: tuple[dict[str, Any], ...] = ()
@@ -432,7 +525,7 @@ def results_to_dict(results: Sequence[CheckResult]) -> dict[str, Any]:
     }
 
 
-def check_database(db_url: str) -> list[CheckResult]:
+def check_database(db_url: str) -> CheckResults:
     """Connect to `db_url`, run every check, disconnect: what `sparkify-dw check` runs.
 
     A DuckDB file that does not exist is a NoWarehouseError (and is not created); a database

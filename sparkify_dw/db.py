@@ -28,6 +28,8 @@ def make_engine(
     options (see sparkify_dw/backends/). `read_only=True` opens a DuckDB file read-only: a
     read-only file or folder then opens, and other read-only processes (`sparkify-dw check`,
     `query`, `report`, a notebook) share it; PostgreSQL and Redshift ignore it.
+    A DuckDB file's engine keeps no connection open between uses (no pool): an engine held
+    by a notebook does not lock the file against `sparkify-dw run`; an open Connection does.
     """
     parsed = parse_url(url)
     try:
@@ -35,8 +37,9 @@ def make_engine(
     except ConfigError as exc:
         raise ConfigError(f"{exc} (in {redact_url(parsed)})") from None
     parsed, connect_args = backend.engine_arguments(parsed, read_only=read_only)
+    options = {**backend.engine_options(parsed), **kwargs}
     try:
-        engine = create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
+        engine = create_engine(parsed, echo=echo, connect_args=connect_args, **options)
     except (NoSuchModuleError, ImportError) as exc:  # sqlalchemy-redshift raises ImportError
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         extra = f"[{backend.driver_extra}]" if backend.driver_extra else ""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Table, delete, func, select
@@ -23,14 +24,18 @@ from sparkify_dw.backends import backend_for, copy_into
 from sparkify_dw.backends.base import Notify
 from sparkify_dw.copy.options import Compression, CopyOptions, CopyResult, Reject, StageOptions
 from sparkify_dw.db import check_connection, make_engine
+from sparkify_dw.display import MAX_TEXT, data_frame, html_table, short
 from sparkify_dw.errors import DatabaseError, LoadError, driver_reason
 from sparkify_dw.history import LoadHistory, LoadOutcome
 from sparkify_dw.models import TABLES
+from sparkify_dw.progress import ProgressArg, progress_for
+from sparkify_dw.progress import ProgressCallback as ProgressCallback  # its first home
 from sparkify_dw.rejects import RejectLog
 from sparkify_dw.transforms import plays_without_user, star_merges
 from sparkify_dw.urls import redact_url
 
 if TYPE_CHECKING:
+    from sparkify_dw.checks import CheckResults
     from sparkify_dw.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,9 +44,8 @@ logger = logging.getLogger(__name__)
 SERIALIZATION_RETRIES = 3
 RETRY_SECONDS = 2.0
 
-
-# Called with (step name, bytes done, bytes in all) while a COPY reads its files.
-ProgressCallback = Callable[[str, int, int], None]
+REPR_WARNINGS = 3  # warnings a LoadReport's repr quotes (each cut to MAX_TEXT), the rest counted
+HTML_WARNINGS = 20  # and its HTML
 
 
 @dataclass(frozen=True)
@@ -82,9 +86,14 @@ class SourceCount:
         return self.new + len(self.changed) + self.again + self.skipped
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LoadReport:
-    """What a load did: rows per table, what each COPY staged and rejected, time per step."""
+    """What a load did: rows per table, what each COPY staged and rejected, time per step, and
+    (from `run`) the data-quality checks run after it.
+
+    Its repr is a summary of a few lines (every file's statistics stay in `copies`); in a
+    notebook it shows as HTML tables. `to_pandas()` gives the rows per table as a DataFrame.
+    """
 
     database: str  # password masked
     load_id: str  # the rejects of this load are in load_errors under this id
@@ -99,6 +108,8 @@ class LoadReport:
     def files_skipped(self) -> int:
         """Objects not staged: the ledger holds them in the same version."""
         return sum(s.skipped for s in self.sources)
+
+    checks: CheckResults | None = None  # run after the load by `run` (None: not run)
 
     @property
     def rejects(self) -> tuple[Reject, ...]:
@@ -176,6 +187,79 @@ def _copy_dict(copy: CopyResult) -> dict[str, Any]:
         ],
         "warnings": list(copy.warnings),
     }
+
+    def all_warnings(self) -> list[str]:
+        """Every warning: each COPY's (prefixed with its table), then the merge's."""
+        found = [f"{c.table}: {w}" for c in self.copies for w in c.warnings]
+        return found + list(self.warnings)
+
+    def to_pandas(self) -> Any:
+        """The rows per table (before, after, added, changed) as a pandas DataFrame."""
+        rows = [(t.table, t.before, t.after, t.added, t.changed) for t in self.tables]
+        columns = ("table", "before", "after", "added", "changed")
+        return data_frame(columns, rows, "LoadReport.to_pandas")
+
+    def _heading(self) -> str:
+        how = ", star tables rebuilt (full refresh)" if self.full_refresh else ""
+        return f"{self.database}, load {self.load_id}, {self.seconds:.1f} s{how}"
+
+    def __repr__(self) -> str:
+        lines = [f"<LoadReport {self._heading()}"]
+        lines += [
+            f"  {t.table}: {t.after:,} rows ({t.added:+,}, {t.changed:,} changed)"
+            for t in self.tables
+        ]
+        lines += [f"  COPY {_copy_line(c)}" for c in self.copies]
+        if self.checks is not None:
+            lines.append(f"  checks: {self.checks.summary()}")
+            lines += [f"    {r.name}: {r.state}" for r in self.checks if not r.passed]
+        warnings = self.all_warnings()
+        lines += [f"  warning: {short(w, MAX_TEXT)}" for w in warnings[:REPR_WARNINGS]]
+        if len(warnings) > REPR_WARNINGS:
+            lines.append(f"  … {len(warnings) - REPR_WARNINGS} more warning(s): all_warnings()")
+        if self.rejects:
+            lines.append(f"  rejects: SELECT * FROM load_errors WHERE load_id = '{self.load_id}'")
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        parts = [f"<p><b>Load report</b>: {escape(self._heading())}</p>"]
+        parts.append(
+            html_table(
+                ("table", "rows", "added", "changed"),
+                [(t.table, t.after, f"{t.added:+,}", t.changed) for t in self.tables],
+            )
+        )
+        parts.append(
+            html_table(
+                ("COPY into", "from", "rows", "files", "rejected"),
+                [(c.table, c.location, c.rows, len(c.files), _rejected(c)) for c in self.copies],
+            )
+        )
+        if self.checks is not None:
+            parts.append(self.checks._repr_html_())
+        warnings = self.all_warnings()
+        if warnings:
+            items = [f"<li>{escape(short(w, 300))}</li>" for w in warnings[:HTML_WARNINGS]]
+            if len(warnings) > HTML_WARNINGS:
+                items.append(f"<li>… {len(warnings) - HTML_WARNINGS} more: all_warnings()</li>")
+            parts.append(f"<p>Warnings:</p><ul>{''.join(items)}</ul>")
+        if self.rejects:
+            query = f"SELECT * FROM load_errors WHERE load_id = '{self.load_id}'"
+            parts.append(f"<p>Every rejected record: <code>{escape(query)}</code></p>")
+        steps = html_table(("step", "seconds"), [(s.name, f"{s.seconds:.3f}") for s in self.steps])
+        parts.append(f"<details><summary>Time per step</summary>{steps}</details>")
+        return "".join(parts)
+
+
+def _rejected(copy: CopyResult) -> int:
+    return sum(f.rejected for f in copy.files)
+
+
+def _copy_line(copy: CopyResult) -> str:
+    return (
+        f"{copy.table}: {copy.rows:,} rows from {len(copy.files):,} file(s), "
+        f"{_rejected(copy):,} rejected"
+    )
 
 
 class _Timer:
@@ -319,7 +403,7 @@ def load(
     manifest: bool = False,
     full_refresh: bool = False,
     reload: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: ProgressArg = None,
     notify: Notify | None = None,
 ) -> LoadReport:
     """Migrate to the latest schema, then stage and merge into the star tables in one transaction.
@@ -329,6 +413,8 @@ def load(
     does not hold in the same version are staged (ledger.py); `reload` stages every one.
     `full_refresh` rebuilds the star tables from what this load stages (every object) instead
     of merging.
+    `progress`: a callback (step, bytes done, bytes in all), or True / False to show the COPYs'
+    progress or not (None: shown in Jupyter only; see `sparkify_dw.progress`).
     """
     options = StageOptions(
         song_data=os.fspath(song_data),
@@ -351,10 +437,10 @@ def load_with(
     *,
     full_refresh: bool = False,
     reload: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: ProgressArg = None,
     notify: Notify | None = None,
 ) -> LoadReport:
-    """`load`, with the sources and COPY options as one StageOptions.
+    """`load`, with the sources and COPY options as one StageOptions (`progress` as for `load`).
 
     Before anything connects, each COPY is checked by the engine's backend (`check_copy`: on
     DuckDB and PostgreSQL every location is listed and the JSONPaths file read); a bad source is
@@ -373,10 +459,23 @@ def load_with(
         backend.check_copy(table, location, copy_options)
     if isinstance(bind, Engine):
         check_connection(bind)  # one clear line when the database does not answer
+    with progress_for(progress) as callback:
+        return _load_retried(bind, options, full_refresh, reload or full_refresh, callback, say)
+
+
+def _load_retried(
+    bind: Engine | Connection,
+    options: StageOptions,
+    full_refresh: bool,
+    everything: bool,
+    progress: ProgressCallback | None,
+    say: Notify,
+) -> LoadReport:
+    backend = backend_for(bind)
     attempts = 1 + (SERIALIZATION_RETRIES if isinstance(bind, Engine) else 0)
     for attempt in range(1, attempts + 1):
         try:
-            return _load_once(bind, options, full_refresh, reload or full_refresh, progress, say)
+            return _load_once(bind, options, full_refresh, everything, progress, say)
         except DBAPIError as exc:
             if attempt == attempts or not backend.is_retryable(exc):
                 raise _database_error(bind, exc) from None
@@ -546,24 +645,47 @@ def run(
     *,
     full_refresh: bool = False,
     reload: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: ProgressArg = None,
     notify: Notify | None = None,
+    checks: bool = True,
 ) -> LoadReport:
     """The whole pipeline for `settings`: connect, migrate, stage (what the file ledger does
-    not hold yet; every object with `reload` or `full_refresh`), merge (or rebuild)."""
+    not hold yet; every object with `reload` or `full_refresh`), merge (or rebuild), then the
+    data-quality checks (`sparkify_dw.checks`), whose results are the report's `checks`.
+
+    A failed check does not raise (the load is committed): see `report.checks.passed` and
+    `report.checks.failures`. `checks=False` skips them (`checks` is then None). `progress`
+    as for `load`.
+    """
     options = settings.stage_options()
     engine = make_engine(settings.db_url)
     try:
-        return load_with(  # checks the sources, then the connection
-            engine,
-            options,
-            full_refresh=full_refresh,
-            reload=reload,
-            progress=progress,
-            notify=notify,
-        )
-    except SQLAlchemyError as exc:
-        reason = _reason(engine, exc)
-        raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from None
+        try:
+            report = load_with(  # checks the sources, then the connection
+                engine,
+                options,
+                full_refresh=full_refresh,
+                reload=reload,
+                progress=progress,
+                notify=notify,
+            )
+        except SQLAlchemyError as exc:
+            reason = _reason(engine, exc)
+            raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from None
+        if checks:
+            report = replace(report, checks=_check(engine, settings))
+        return report
     finally:
         engine.dispose()
+
+
+def _check(engine: Engine, settings: Settings) -> CheckResults:
+    from sparkify_dw.checks import run_checks
+
+    try:
+        return run_checks(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"The load is committed, but its data-quality checks failed to run on "
+            f"{settings.safe_db_url}: {driver_reason(exc)}"
+        ) from None

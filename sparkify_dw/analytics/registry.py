@@ -8,12 +8,12 @@ names and rows.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select
+from sqlalchemy import Connection, Date, DateTime, Engine, Select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sparkify_dw.analytics.filters import (
@@ -35,10 +35,13 @@ from sparkify_dw.analytics.queries import (
     top_songs,
     top_user_agents,
 )
-from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
+from sparkify_dw.display import data_frame, html_table, short
+from sparkify_dw.errors import DatabaseError, driver_reason
 from sparkify_dw.models import TABLES
 from sparkify_dw.urls import redact_url
 from sparkify_dw.warehouse import connect, require_tables
+
+REPR_ROWS = 5  # rows a Result's repr shows
 
 
 @dataclass(frozen=True)
@@ -158,9 +161,13 @@ def get_query(name: str) -> Query:
         raise QueryError(f"Unknown query {name!r}: use one of {', '.join(QUERIES)}") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Result:
-    """A query's answer: column names and rows (tuples), in the query's order."""
+    """A query's answer: column names and rows (tuples), in the query's order.
+
+    In a notebook it shows as an HTML table (the first 50 rows); `to_pandas()` is a DataFrame
+    with dates as datetime64; `sparkify_dw.charts.chart_of(result)` its chart.
+    """
 
     query: str
     columns: tuple[str, ...]
@@ -172,16 +179,40 @@ class Result:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def to_pandas(self) -> Any:
-        """The rows as a pandas DataFrame (pandas is optional: `pip install pandas`)."""
-        try:
-            pandas = importlib.import_module("pandas")
-        except ImportError:
-            raise SparkifyError(
-                "Result.to_pandas needs pandas, which is not installed: pip install pandas"
-            ) from None
-        return pandas.DataFrame.from_records(self.rows, columns=list(self.columns))
+        """The rows as a pandas DataFrame, dates and timestamps as datetime64 (pandas is
+        optional: `pip install 'sparkify-dw[notebook]'`)."""
+        return data_frame(
+            self.columns, self.rows, "Result.to_pandas", temporal=_temporal(self.query)
+        )
+
+    def _title(self) -> str:
+        given = ", ".join(f"{k}={v}" for k, v in self.filters.given().items())
+        return f"{self.query}" + (f" ({given})" if given else "")
+
+    def __repr__(self) -> str:
+        size = f"{len(self.rows):,} row(s), {len(self.columns)} columns"
+        lines = [f"<Result {self._title()}: {size}"]
+        lines.append("  " + " | ".join(self.columns))
+        lines += ["  " + " | ".join(short(v, 30) for v in row) for row in self.rows[:REPR_ROWS]]
+        if len(self.rows) > REPR_ROWS:
+            lines.append(f"  … {len(self.rows) - REPR_ROWS:,} more row(s)")
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        caption = f"<p><b>{escape(self._title())}</b>: {len(self.rows):,} row(s)</p>"
+        return caption + html_table(self.columns, self.rows, total=len(self.rows))
 
     as_dataframe = to_pandas
+
+
+def _temporal(name: str) -> set[str]:
+    """The DATE and TIMESTAMP columns of the query `name` (none for a name not in QUERIES):
+    datetime64 in a DataFrame even when no row says so."""
+    query = QUERIES.get(name)
+    if query is None:
+        return set()
+    columns = query.statement().selected_columns
+    return {c.key for c in columns if c.key and isinstance(c.type, Date | DateTime)}
 
 
 def _url(bind: Engine | Connection) -> str:

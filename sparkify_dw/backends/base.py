@@ -51,6 +51,10 @@ class Backend:
         that locks its database per process (DuckDB) opens it so, the others ignore it."""
         return url, {}
 
+    def engine_options(self, url: URL) -> dict[str, Any]:
+        """Keyword arguments for `create_engine` (the pool, …); the caller's own win."""
+        return {}
+
     def read_write_instead(self, reason: str) -> bool:
         """Whether a read-only connection failed (`reason`, the driver's line) only because
         this process already holds the database read-write, so that opening it read-write too

@@ -5,6 +5,7 @@
   name (`duckdb:///`) is refused (`duckdb:///:memory:` is memory).
   A reading command never creates a missing file, and opens the file read-only.
 - Staging: the COPY emulation; each batch becomes an Arrow table DuckDB appends in one step.
+- Pooling: none for a file (`engine_options`): an idle engine holds no lock on it.
 - Locking: none. A DuckDB file takes one writing process at a time by itself (a second process,
   reading or writing, gets a clear "Could not set lock on file … PID" error; readers share it);
   a write-write conflict between two connections of one process is retried.
@@ -39,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateColumn, CreateSequence, DropSequence
 from sqlalchemy.sql.compiler import DDLCompiler
 
@@ -96,6 +98,15 @@ class DuckDBBackend(Backend):
             # holding it read-write still does: DuckDB's "Conflicting lock … (PID n)" says which.
             args["read_only"] = True
         return url, args
+
+    def engine_options(self, url: URL) -> dict[str, Any]:
+        if _file(url) is None:
+            return {}  # in memory: the pool's one connection is the database (kept)
+        # No pool: a connection closes when returned, and with the last one DuckDB releases
+        # the file. An engine a notebook keeps (a read-write one too) then holds no lock
+        # between uses, and `sparkify-dw run` in a terminal can load meanwhile. Reopening
+        # costs milliseconds per connection, and a load makes a handful.
+        return {"poolclass": NullPool}
 
     def read_write_instead(self, reason: str) -> bool:
         # One process opens a file with one configuration: a notebook's read-write engine on it

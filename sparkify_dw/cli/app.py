@@ -132,6 +132,9 @@ def run(
             full_refresh=full_refresh,
             progress=advance,
             notify=lambda message: err.print(message, style="yellow", highlight=False),
+            # Run below instead, once the load is committed: Ctrl-C then says so, and the
+            # checks' table prints after the load's.
+            checks=False,
         )
     when_interrupted(
         "the load was committed; its data-quality checks did not finish (sparkify-dw check)"
@@ -187,8 +190,7 @@ def _print_report(report: LoadReport) -> None:
             changed = f", {len(ledger.changed):,} changed" if ledger.changed else ""
             skipped = f" ({ledger.skipped:,} skipped: loaded before{changed})"
         out.print(
-            f"{copy.table}: {copy.rows:,} rows from {files:,} file(s){skipped}, "
-            f"{rejected} rejected"
+            f"{copy.table}: {copy.rows:,} rows from {files:,} file(s){skipped}, {rejected} rejected"
         )
         for stats in copy.files:
             if stats.rejected:

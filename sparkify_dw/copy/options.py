@@ -129,7 +129,7 @@ class FileStats:
     rejected: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CopyResult:
     table: str
     location: str
@@ -137,3 +137,11 @@ class CopyResult:
     files: tuple[FileStats, ...]
     rejects: tuple[Reject, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        # Counts, not every file's FileStats: the reference load's songs are 1,943 files.
+        return (
+            f"CopyResult(table={self.table!r}, location={self.location!r}, rows={self.rows:,}, "
+            f"files={len(self.files):,}, rejects={len(self.rejects):,}, "
+            f"warnings={len(self.warnings)})"
+        )

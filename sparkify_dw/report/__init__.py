@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from sparkify_dw.report.charts import CHARTS, chart, chart_of
 from sparkify_dw.report.page import CHART_QUERIES, CSS, ReportData, collect, render, write_report
-from sparkify_dw.report.svg import bar_chart, hbar_chart, line_chart, nice_ticks
+from sparkify_dw.report.svg import Chart, bar_chart, hbar_chart, line_chart, nice_ticks
 
 __all__ = [
     "CHARTS",
     "CHART_QUERIES",
     "CSS",
+    "Chart",
     "ReportData",
     "bar_chart",
     "chart",

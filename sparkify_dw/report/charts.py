@@ -1,8 +1,9 @@
 """The natural chart of each analytics query, as SVG (drawn with `report.svg`).
 
 `chart(bind, name, **filters)` runs an analytics query (`sparkify_dw.analytics`) and draws its
-chart, e.g. in a notebook: `IPython.display.SVG(chart(engine, "plays-by-hour"))`; `chart_of`
-draws a `Result` already at hand. `CHARTS` maps each query to its chart.
+chart as a `Chart`: SVG text that a notebook shows as an image (`chart(engine, "plays-by-hour")`
+as a cell's value). `chart_of` draws a `Result` already at hand; `CHARTS`
+maps each query to its chart.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from sparkify_dw.analytics import QueryError, Result, run_query
-from sparkify_dw.report.svg import bar_chart, fmt, hbar_chart, line_chart
+from sparkify_dw.report.svg import Chart, bar_chart, fmt, hbar_chart, line_chart
 from sparkify_dw.timeparts import WEEKDAYS
 
 SHORT_DAYS = tuple(day[:3] for day in WEEKDAYS)  # Sun, Mon, …
@@ -160,17 +161,18 @@ def _draw(name: str) -> Callable[[Result], str]:
         raise QueryError(f"No chart for {name!r}: charts exist for {', '.join(CHARTS)}") from None
 
 
-def chart_of(result: Result) -> str:
+def chart_of(result: Result) -> Chart:
     """The natural chart of a query's Result (see `CHARTS` for the queries that have one)."""
-    return _draw(result.query)(result)
+    return Chart(_draw(result.query)(result))
 
 
-def chart(bind: Engine | Connection, name: str, **filters: Any) -> str:
+def chart(bind: Engine | Connection, name: str, **filters: Any) -> Chart:
     """Run the analytics query `name` (filters as for `run_query`) and return its chart as SVG.
 
     Every query has one: daily-active-users is a line, the rankings (top-songs, top-artists,
     top-locations, top-user-agents) horizontal bars, the rest bars (conversions per day).
     Raises QueryError for an unknown name, NoWarehouseError when there is no warehouse.
+    The Chart is SVG text (a `str`) that a notebook shows as an image.
     """
     draw = _draw(name)  # before the query: an unknown name never reaches the database
-    return draw(run_query(bind, name, **filters))
+    return Chart(draw(run_query(bind, name, **filters)))

@@ -101,7 +101,7 @@ def collect(bind: Engine | Connection) -> ReportData:
             counts = count_rows(connection, TABLES.all)
         except SQLAlchemyError as exc:
             raise DatabaseError(f"Cannot count rows on {database}: {driver_reason(exc)}") from None
-        charts = [
+        charts: list[tuple[str, str]] = [
             (name, chart_of(run_query(connection, name, **filters)))
             for name, filters in CHART_QUERIES
         ]

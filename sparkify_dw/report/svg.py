@@ -1,9 +1,10 @@
 """SVG charts from labels and values: pure Python, no fonts, scripts or links.
 
 `bar_chart`, `hbar_chart` (rankings) and `line_chart` (daily series) take labels and values and
-return a standalone `<svg>` document (it also inlines in HTML as it is). Text is XML-escaped,
-the value axis starts at 0 and runs to a round number, and each bar or point has a `<title>`
-(a tooltip in a browser) with its exact value. Fonts are the reader's own sans-serif. Nothing
+return a standalone `<svg>` document (it also inlines in HTML as it is), as a `Chart`: a `str`
+that a notebook shows as an image. Text is XML-escaped, the value axis starts at 0 and runs to
+a round number, and each bar or point has a `<title>` (a tooltip in a browser) with its exact
+value. Fonts are the reader's own sans-serif. Nothing
 here knows about the warehouse: the analytics queries' charts are in `report.charts`.
 """
 
@@ -13,7 +14,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Sequence
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 WIDTH = 640
@@ -26,6 +27,26 @@ MUTED = "#666"
 CHAR_WIDTH = 6.6  # rough width of a 12px sans-serif character, for sizing label margins
 MAX_BAR = 96  # widest vertical bar: two bars do not fill a chart
 MAX_LABEL = 42  # longer labels are shortened with "…" (the full text stays in the tooltip)
+
+
+class Chart(str):
+    """A chart: its SVG document as text (a `str`: written to a file, inlined in HTML or
+    compared as before), that a notebook shows as an image (`_repr_svg_`)."""
+
+    __slots__ = ()
+
+    @property
+    def heading(self) -> str:  # not `title`: str.title() is a method callers may use
+        """The chart's title."""
+        found = re.search(r"<title>(.*?)</title>", self)
+        return unescape(found.group(1)) if found else ""
+
+    def _repr_svg_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        # Not the whole document: a notebook prints the repr beside the image, as text/plain.
+        return f"<Chart {self.heading!r}: SVG, {len(self):,} characters>"
 
 
 def _e(value: object) -> str:
@@ -74,13 +95,13 @@ def _open(width: float, height: float, title: str) -> list[str]:
     ]
 
 
-def _empty(lines: list[str], width: float, height: float) -> str:
+def _empty(lines: list[str], width: float, height: float) -> Chart:
     lines.append(
         f'<text x="{_num(width / 2)}" y="{_num(height / 2)}" text-anchor="middle" '
         f'fill="{MUTED}">no data</text>'
     )
     lines.append("</svg>")
-    return "\n".join(lines)
+    return Chart("\n".join(lines))
 
 
 def _check(labels: Sequence[Any], values: Sequence[float]) -> list[float]:
@@ -102,7 +123,7 @@ def bar_chart(
     width: int = WIDTH,
     height: int = HEIGHT,
     color: str = COLOR,
-) -> str:
+) -> Chart:
     """Vertical bars, one per label, on a value axis from 0 (negative values are drawn as 0)."""
     numbers = _check(labels, values)
     lines = _open(width, height, title)
@@ -146,7 +167,7 @@ def bar_chart(
     lines.append(_axis_line(left, base, width - right, base))
     lines += _axis_labels(width, height, left, right, top, base, x_label, y_label)
     lines.append("</svg>")
-    return "\n".join(lines)
+    return Chart("\n".join(lines))
 
 
 def hbar_chart(
@@ -158,7 +179,7 @@ def hbar_chart(
     width: int = WIDTH,
     bar_height: int = 22,
     color: str = COLOR,
-) -> str:
+) -> Chart:
     """Horizontal bars, top to bottom in the order given: a ranking, longest labels shortened."""
     numbers = _check(labels, values)
     top, bottom = 40, 34 + (18 if x_label else 0)
@@ -208,7 +229,7 @@ def hbar_chart(
             f'text-anchor="middle" fill="{AXIS}">{_e(x_label)}</text>'
         )
     lines.append("</svg>")
-    return "\n".join(lines)
+    return Chart("\n".join(lines))
 
 
 def line_chart(
@@ -222,7 +243,7 @@ def line_chart(
     height: int = HEIGHT,
     color: str = COLOR,
     date_format: str = "%b %d",
-) -> str:
+) -> Chart:
     """A line through (x, value) points, x being dates (placed by day) or numbers, in order."""
     numbers = _check(xs, values)
     lines = _open(width, height, title)
@@ -274,7 +295,7 @@ def line_chart(
     lines.append(_axis_line(left, base, width - right, base))
     lines += _axis_labels(width, height, left, right, top, base, x_label, y_label)
     lines.append("</svg>")
-    return "\n".join(lines)
+    return Chart("\n".join(lines))
 
 
 def _position(x: Any) -> float:

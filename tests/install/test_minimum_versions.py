@@ -50,11 +50,12 @@ def pins() -> dict[str, str]:
 
 
 def declared() -> list[Requirement]:
-    """The runtime dependencies and the drivers' extras, as pyproject.toml declares them."""
+    """The runtime dependencies, the drivers' extras and the notebook's, as pyproject.toml
+    declares them."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = project["optional-dependencies"]
     return [Requirement(r) for r in (*project["dependencies"], *extras["postgres"],
-                                     *extras["redshift"])]  # fmt: skip
+                                     *extras["redshift"], *extras["notebook"])]  # fmt: skip
 
 
 def test_the_constraints_pin_each_declared_minimum_and_nothing_outside_the_ranges() -> None:

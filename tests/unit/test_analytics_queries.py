@@ -4,6 +4,7 @@ tests/sql/test_analytics_sql.py; user agents classified in SQL: tests/integratio
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 import pytest
@@ -86,15 +87,16 @@ def test_a_malformed_expectations_document_is_one_clear_error(document: Any, mes
         parse_expectations(document, "x.json")
 
 
-def test_to_pandas_says_how_to_get_pandas_or_builds_a_frame() -> None:
+def test_to_pandas_says_how_to_get_pandas_or_builds_a_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     result = Result("level-split", ("level", "plays"), [("free", 1), ("paid", 2)])
     assert result.records() == [{"level": "free", "plays": 1}, {"level": "paid", "plays": 2}]
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        with pytest.raises(SparkifyError, match="pip install pandas"):
+    pytest.importorskip("pandas", reason="pandas is in the test extra (and the notebook one)")
+    frame = result.as_dataframe()
+    assert list(frame.columns) == ["level", "plays"]
+    assert frame["plays"].sum() == 3
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "pandas", None)  # `import pandas` raises ImportError
+        with pytest.raises(SparkifyError, match=r"pip install 'sparkify-dw\[notebook\]'"):
             result.to_pandas()
-    else:  # pragma: no cover - pandas is not a dependency
-        frame = result.as_dataframe()
-        assert list(frame.columns) == ["level", "plays"]
-        assert frame["plays"].sum() == 3
