@@ -39,8 +39,15 @@ SERIALIZATION_RETRIES = 3
 RETRY_SECONDS = 2.0
 
 
-# Called with (step name, bytes done, bytes in all) while a COPY reads its files.
+# Called with (step name, done, in all) as a load goes: while a COPY reads its files, in bytes
+# under the staging table's name (`is_copy`); then under MERGE_PROGRESS, in statements run.
 ProgressCallback = Callable[[str, int, int], None]
+MERGE_PROGRESS = "merge"
+
+
+def is_copy(name: str) -> bool:
+    """Whether a progress `name` is a COPY's, whose counts are bytes."""
+    return name in {table.name for table in TABLES.staging}
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ def stage(
         connection.execute(delete(table))
     copies = []
     for table, location, copy_options in staged_copies(options):
+        logger.info("COPY %s from %s", table.name, location)
         try:
             result = copy_into(
                 connection, table, location, copy_options, progress=_named(progress, table.name)
@@ -133,8 +141,31 @@ def stage(
             where += f" ({note})" if note else ""
             raise LoadError(f"{exc}{where}", exc.rejects) from None
         log.record(table.name, result.rejects)
+        _log_copy(result)
         copies.append(result)
     return copies[0], copies[1]
+
+
+def _log_copy(result: CopyResult) -> None:
+    rejected = sum(f.rejected for f in result.files)
+    logger.info(
+        "COPY %s: %d rows from %d file(s), %d rejected",
+        result.table,
+        result.rows,
+        len(result.files),
+        rejected,
+        extra={"table": result.table, "rows": result.rows, "files": len(result.files),
+               "rejected": rejected},
+    )  # fmt: skip
+    for stats in result.files:  # thousands of song files: one line each only at DEBUG
+        logger.log(
+            logging.INFO if stats.rejected else logging.DEBUG,
+            "COPY %s: %s: %d rows, %d rejected",
+            result.table,
+            stats.url,
+            stats.rows,
+            stats.rejected,
+        )
 
 
 def staged_copies(options: StageOptions) -> list[tuple[Table, str, CopyOptions]]:
@@ -163,23 +194,56 @@ class MergeCount:
 
 
 def transform(
-    connection: Connection, timer: _Timer | None = None, *, full_refresh: bool = False
+    connection: Connection,
+    timer: _Timer | None = None,
+    *,
+    full_refresh: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, MergeCount]:
     """Merge what staging holds into the star tables (transforms.py), in dependency order.
 
     With `full_refresh` the star tables are emptied first and rebuilt from staging alone.
+    `progress` hears of each statement run, as MERGE_PROGRESS.
     """
     timer = timer or _Timer()
     tables = TABLES
-    if full_refresh:
+    refresh = transforms.full_refresh(tables) if full_refresh else []
+    merges = star_merges(tables)
+    total = len(refresh) + sum(len(merge.steps()) for merge in merges)
+    done = 0
+
+    def ran() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(MERGE_PROGRESS, done, total)
+
+    if progress is not None:
+        progress(MERGE_PROGRESS, 0, total)
+    if refresh:
         with timer.step("full refresh: empty the star tables"):
-            for statement in transforms.full_refresh(tables):
+            for statement in refresh:
                 connection.execute(statement)
+                ran()
+        logger.info("full refresh: the star tables emptied")
     counts = {}
-    for merge in star_merges(tables):
+    for merge in merges:
         with timer.step(merge.name):
-            rows = {step: _rowcount(connection.execute(sql)) for step, sql in merge.steps()}
+            rows = {}
+            for step, sql in merge.steps():
+                rows[step] = _rowcount(connection.execute(sql))
+                ran()
         counts[merge.name] = MergeCount(merge.name, rows["insert"], rows.get("replace", 0))
+        logger.info(
+            "merge %s: %d row(s) staged, %d inserted, %d replaced (%.3f s)",
+            merge.name,
+            rows["fill"],
+            rows["insert"],
+            counts[merge.name].changed,
+            timer.steps[-1].seconds,
+            extra={"table": merge.name, "staged": rows["fill"], "inserted": rows["insert"],
+                   "replaced": counts[merge.name].changed},
+        )  # fmt: skip
     return counts
 
 
@@ -301,21 +365,30 @@ def _load_once(
     notify: Notify,
 ) -> LoadReport:
     timer = _Timer()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    logger.info("migrate %s to the latest schema", redact_url(engine.url))
     with timer.step("migrate"), _transaction(bind) as connection:
         # Two first loads at once must not both create the tables.
         backend_for(connection).acquire_lock(connection, (), notify)
         migrate.upgrade(connection)
-    engine = bind if isinstance(bind, Engine) else bind.engine
     log = RejectLog(engine)
     with _transaction(bind) as connection:
         # load_errors has its own transactions
         backend_for(connection).acquire_lock(connection, TABLES.loaded, notify)
         before = count_rows(connection)
+        logger.info("stage: load %s", log.load_id)
         with timer.step("stage"):
             copies = stage(connection, options, progress=progress, reject_log=log)
-        merged = transform(connection, timer, full_refresh=full_refresh)
+        logger.info("merge into the star tables%s", " (full refresh)" if full_refresh else "")
+        merged = transform(connection, timer, full_refresh=full_refresh, progress=progress)
         after = count_rows(connection)
         userless = connection.execute(plays_without_user(TABLES)).scalar_one()
+    logger.info(
+        "load %s done in %.3f s: %s",
+        log.load_id,
+        sum(step.seconds for step in timer.steps),
+        ", ".join(f"{t.name} {after[t.name] - before[t.name]:+,}" for t in TABLES.all),
+    )
     warnings: tuple[str, ...] = ()
     if userless:
         warnings = (

@@ -6,6 +6,7 @@ non-zero exit, never a traceback. Passwords never reach the terminal.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from enum import StrEnum
@@ -14,20 +15,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from sparkify_dw import __version__
 from sparkify_dw.backends import NAMES
-from sparkify_dw.cli.consoles import err, out
+from sparkify_dw.cli import environment, logs, progress
+from sparkify_dw.cli.consoles import out
+from sparkify_dw.cli.logs import LogFormat
 from sparkify_dw.cli.options import ConfigOption, DbOption
 from sparkify_dw.errors import SparkifyError
 
@@ -61,8 +55,28 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress and no informational lines: results and problems."
+        ),
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="Log each step of the library on stderr (INFO); -vv: DEBUG.",
+        ),
+    ] = 0,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(help="How stderr's lines are written: text, or one JSON object a line."),
+    ] = LogFormat.text,
 ) -> None:
     """Sparkify's data warehouse: staging by COPY, a star schema by INSERT … SELECT."""
+    logs.setup(quiet=quiet, verbose=verbose, log_format=log_format)
 
 
 @app.command()
@@ -103,6 +117,7 @@ def run(
 ) -> None:
     """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
     from sparkify_dw.config import Settings
+    from sparkify_dw.loader import is_copy
     from sparkify_dw.loader import run as run_pipeline
 
     settings = Settings.resolve(
@@ -116,21 +131,11 @@ def run(
         manifest=manifest or None,
     )
     settings.check_sources_given()  # not the user's songs with the sample's events
-    err.print(f"Loading into {settings.safe_db_url}")
+    logs.say(f"Loading into {settings.safe_db_url}")
     when_interrupted("the load was rolled back, nothing changed")
-    with _progress() as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done)
-
+    with progress.reporting(in_bytes=is_copy) as advance:
         report = run_pipeline(
-            settings,
-            full_refresh=full_refresh,
-            progress=advance,
-            notify=lambda message: err.print(message, style="yellow", highlight=False),
+            settings, full_refresh=full_refresh, progress=advance, notify=logs.notice
         )
     when_interrupted(
         "the load was committed; its data-quality checks did not finish (sparkify-dw check)"
@@ -139,17 +144,6 @@ def run(
     from sparkify_dw.cli.checks import check_after_load
 
     check_after_load(settings.db_url)  # prints the checks' summary; exit 1 if one fails
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description:>15}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
 
 
 def _print_report(report: LoadReport) -> None:
@@ -180,9 +174,9 @@ def _print_report(report: LoadReport) -> None:
             if stats.rejected:
                 out.print(f"  {stats.url}: {stats.rejected} rejected")
         for warning in copy.warnings:
-            err.print(f"[yellow]warning:[/] {escape(f'{copy.table}: {warning}')}", markup=True)
+            logs.warn(f"{copy.table}: {warning}")
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
+        logs.warn(warning)
     if report.rejects:
         out.print(
             f"Every rejected record, with file, line and reason: SELECT * FROM load_errors "
@@ -242,7 +236,8 @@ def generate(
 
     when_interrupted(f"{out_dir} holds part of the data; run generate again to write all of it")
     try:
-        report = generate_data(out_dir, songs=songs, events=events, seed=seed)
+        with progress.reporting() as advance:
+            report = generate_data(out_dir, songs=songs, events=events, seed=seed, progress=advance)
     except ValueError as exc:
         raise SparkifyError(str(exc)) from None
     except OSError as exc:
@@ -275,16 +270,23 @@ def when_interrupted(message: str) -> None:
     _INTERRUPTED[0] = f"interrupted: {message}"
 
 
+def command() -> typer.core.TyperGroup:
+    """The click command `main` runs: the app, each option with its environment variable."""
+    group = typer.main.get_command(app)
+    rich_markup = typer.core.HAS_RICH and app.rich_markup_mode == "rich"
+    environment.prepare(group, rich_markup=rich_markup)
+    return group  # type: ignore[return-value]
+
+
 def main() -> None:
     """Entry point of the `sparkify-dw` console script."""
     signalled = _note_sigint()
     try:
-        app()
+        command()(prog_name="sparkify-dw")
     except SparkifyError as exc:
         if signalled:  # e.g. "Load failed …: Query interrupted": DuckDB's word for Ctrl-C
             _interrupted()
-        # The message is text, not markup: `[CLUSTER]` or `sparkify-dw[redshift]` stay as typed.
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
+        logs.error(str(exc))
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         _interrupted()
@@ -302,6 +304,7 @@ def main() -> None:
         raise
     finally:
         signalled.restore()
+        logs.reset()  # a program that calls main() again (the tests) starts afresh
 
 
 class _Sigint:
@@ -351,5 +354,5 @@ def _interrupt_in(exc: BaseException) -> bool:
 
 
 def _interrupted() -> NoReturn:
-    err.print(_INTERRUPTED[0], highlight=False)
+    logs.line(_INTERRUPTED[0], logging.ERROR)
     raise SystemExit(130) from None
