@@ -27,8 +27,10 @@ PREFIX = "SPARKIFY_"
 NAMED = {"--db": "SPARKIFY_DB_URL"}
 # Options whose meaning differs between commands: SPARKIFY_<COMMAND>_<OPTION>.
 PER_COMMAND = frozenset({"--out", "--format"})
-# Never from the environment: a confirmation must be typed each time, and the eager options.
-TYPED_ONLY = frozenset({"--yes", "--help", "--version"})
+# Never from the environment: consent typed each time (a variable left set would delete a
+# cluster, turn every `verify` into rewriting its expectations so that it always passes, or write
+# the password to disk), and the options that replace the command's work (--list, --help…).
+TYPED_ONLY = frozenset({"--yes", "--write", "--save-password", "--list", "--help", "--version"})
 
 
 def prepare(command: _click.Command, *, rich_markup: bool) -> None:

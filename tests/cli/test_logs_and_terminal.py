@@ -220,7 +220,7 @@ def test_help_shows_each_default_and_variable_and_no_bool(
         if param.param_type_name != "option" or long == "--version" or long is None:
             continue
         row = _row(run.stdout, long)
-        if long != "--yes":
+        if long not in environment.TYPED_ONLY:
             assert f"[env var: {environment.envvar(path, param)}]" in row, row
         takes_value = not (param.is_flag or param.count) or param.secondary_opts
         if param.default is not None and takes_value and not param.required:
