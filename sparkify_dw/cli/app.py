@@ -2,6 +2,10 @@
 
 A user mistake (bad path, unreachable database, rejected records) is one line on stderr and a
 non-zero exit, never a traceback. Passwords never reach the terminal.
+
+`main` runs the click command built from the app (`command`), each option given its SPARKIFY_
+variable (cli/environment.py); the app's callback takes the global options that set up stderr
+(cli/logs.py), and progress goes through cli/progress.py.
 """
 
 from __future__ import annotations
