@@ -28,6 +28,7 @@ Two rules need a word:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -464,6 +465,10 @@ CHECKS: tuple[Check, ...] = (
 
 # Running them -------------------------------------------------------------------------------
 
+logger = logging.getLogger(__name__)
+# The name `progress(name, checks done, checks in all)` hears while the checks run.
+CHECKS_PROGRESS = "checks"
+
 
 def check_warehouse(connection: Connection, tables: Tables | None = None) -> None:
     """Raise NoWarehouseError unless every table the checks read exists."""
@@ -476,32 +481,49 @@ def run_checks(
     *,
     examples: int = EXAMPLES,
     tables: Tables | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> CheckResults:
     """Run `checks` (every check by default) and return their results, in order (a list).
 
     Reads only. Given an Engine, the checks run on one connection of their own; given a
     Connection, in its current transaction (or a new one). Raises NoWarehouseError when the
-    database has no warehouse.
+    database has no warehouse. `progress` hears of each check done, as CHECKS_PROGRESS (the
+    load's callback type, `sparkify_dw.loader.ProgressCallback`).
     """
     tables = tables or TABLES
     if isinstance(bind, Engine):
         with bind.connect() as connection:
-            return _run(connection, checks, examples, tables)
-    return _run(bind, checks, examples, tables)
+            return _run(connection, checks, examples, tables, progress)
+    return _run(bind, checks, examples, tables, progress)
 
 
 def _run(
-    connection: Connection, checks: Sequence[Check], examples: int, tables: Tables
+    connection: Connection,
+    checks: Sequence[Check],
+    examples: int,
+    tables: Tables,
+    progress: Callable[[str, int, int], None] | None,
 ) -> CheckResults:
     check_warehouse(connection, tables)
     results = CheckResults()
+    if progress is not None:
+        progress(CHECKS_PROGRESS, 0, len(checks))
     for check in checks:
         offending = connection.execute(check.count(tables)).scalar_one()
         rows: tuple[dict[str, Any], ...] = ()
         if offending and examples > 0:
             found = connection.execute(check.examples(tables, examples))
             rows = tuple(dict(row._mapping) for row in found)
-        results.append(CheckResult(check.name, check.description, check.severity, offending, rows))
+        result = CheckResult(check.name, check.description, check.severity, offending, rows)
+        results.append(result)
+        logger.info(
+            "check %s: %s",
+            check.name,
+            "passed" if result.passed else f"{offending:,} offending row(s) ({check.severity})",
+            extra={"check": check.name, "offending": offending},
+        )
+        if progress is not None:
+            progress(CHECKS_PROGRESS, len(results), len(checks))
     return results
 
 
@@ -525,7 +547,9 @@ def results_to_dict(results: Sequence[CheckResult]) -> dict[str, Any]:
     }
 
 
-def check_database(db_url: str) -> CheckResults:
+def check_database(
+    db_url: str, *, progress: Callable[[str, int, int], None] | None = None
+) -> CheckResults:
     """Connect to `db_url`, run every check, disconnect: what `sparkify-dw check` runs.
 
     A DuckDB file that does not exist is a NoWarehouseError (and is not created); a database
@@ -533,7 +557,7 @@ def check_database(db_url: str) -> CheckResults:
     """
     engine = open_warehouse(db_url)
     try:
-        return run_checks(engine)
+        return run_checks(engine, progress=progress)
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"Checks failed to run on {redact_url(engine.url)}: {driver_reason(exc)}"

@@ -117,7 +117,9 @@ class Settings:
         try:  # fail early, with a clear message (and no password), on a malformed URL
             parse_url(settings.db_url)
         except ConfigError as exc:
-            from_env = "db_url" not in given and settings.db_url == env.get(ENV_DB_URL)
+            # The command passes $SPARKIFY_DB_URL in as its --db (click reads it): the same text
+            # is named after the variable, which is where the user will look.
+            from_env = settings.db_url == env.get(ENV_DB_URL)
             raise ConfigError(f"{exc} (from ${ENV_DB_URL})" if from_env else str(exc)) from None
         if settings.compression not in (None, "gzip", "bzip2"):
             raise ConfigError(f"compression must be gzip or bzip2, not {settings.compression!r}")

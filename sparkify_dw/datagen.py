@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import calendar
 import json
+import logging
 import random
 from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import accumulate, groupby
 from operator import itemgetter
@@ -25,6 +27,12 @@ MAX_USER_DAY = 80  # events of one user in one day: keeps every gap >= 1 s withi
 # The sample shipped in sparkify_dw/sample_data (the default data of `sparkify-dw run`); a test
 # checks it is exactly what these arguments generate.
 SAMPLE_ARGS = {"songs": 150, "events": 2_000, "seed": 2018}
+
+logger = logging.getLogger(__name__)
+# `progress(name, done, in all)`, the load's callback type, hears the files and events written.
+Progress = Callable[[str, int, int], None]
+SONG_FILES, EVENTS = "song files", "events"
+_REPORT_EVERY = 500  # song files between two progress calls
 
 LOG_JSON_PATH = """{
     "jsonpaths": [
@@ -156,8 +164,11 @@ class _User:
 
 
 def generate(out: Path, *, songs: int = 200, events: int = 2_000, seed: int = 42,
-             year: int = 2018, month: int = 11) -> GenerateReport:  # fmt: skip
-    """Write song_data/, log_data/ and log_json_path.json under `out`; deterministic per seed."""
+             year: int = 2018, month: int = 11,
+             progress: Progress | None = None) -> GenerateReport:  # fmt: skip
+    """Write song_data/, log_data/ and log_json_path.json under `out`; deterministic per seed.
+
+    `progress` hears of the song files (SONG_FILES) and events (EVENTS) written so far."""
     if songs < 1:
         raise ValueError(f"songs must be at least 1, got {songs}")
     if events < 0:
@@ -168,11 +179,14 @@ def generate(out: Path, *, songs: int = 200, events: int = 2_000, seed: int = 42
         raise ValueError(f"year must be 1971..9999, got {year}")
     out = Path(out)
     rng = random.Random(seed)
+    report = progress or _no_progress
     catalogue = _catalogue(rng, songs)
-    _write_songs(out / "song_data", catalogue)
+    logger.info("writing %d song files under %s", songs, out / "song_data")
+    _write_songs(out / "song_data", catalogue, report)
     (out / "log_json_path.json").write_bytes(LOG_JSON_PATH.encode("ascii"))
     log = _EventLog(rng, catalogue, events, year, month)
-    log_files = log.write(out / "log_data" / f"{year:04d}" / f"{month:02d}")
+    logger.info("writing %d events under %s", events, out / "log_data")
+    log_files = log.write(out / "log_data" / f"{year:04d}" / f"{month:02d}", report)
     return GenerateReport(out, songs, songs, log_files, events, log.next_songs, log.matched)
 
 
@@ -252,13 +266,20 @@ def _catalogue(rng: random.Random, n: int) -> list[_Song]:
     return songs
 
 
-def _write_songs(root: Path, catalogue: list[_Song]) -> None:
-    for song in catalogue:
+def _no_progress(name: str, done: int, total: int) -> None:
+    pass
+
+
+def _write_songs(root: Path, catalogue: list[_Song], progress: Progress) -> None:
+    progress(SONG_FILES, 0, len(catalogue))
+    for done, song in enumerate(catalogue, 1):
         folder = root.joinpath(*song.track[2:5])  # TRABC… lives in A/B/C
         folder.mkdir(parents=True, exist_ok=True)
         text = json.dumps(song.record, indent=4 if song.pretty else None,
                           separators=None if song.pretty else (",", ":"))  # fmt: skip
         (folder / f"{song.track}.json").write_bytes(text.replace("/", "\\/").encode("ascii"))
+        if done % _REPORT_EVERY == 0 or done == len(catalogue):
+            progress(SONG_FILES, done, len(catalogue))
 
 
 def _play(artist: str, title: str, length: float, matched: bool) -> Play:
@@ -330,13 +351,14 @@ class _EventLog:
             users.append(_User((*map(_enc, fields), f'"{i + 1}"'), level))
         return users
 
-    def write(self, folder: Path) -> int:
+    def write(self, folder: Path, progress: Progress) -> int:
         """Write one file per day that has events; return how many."""
         folder.mkdir(parents=True, exist_ok=True)
         days = calendar.monthrange(self.year, self.month)[1]
         cum = list(accumulate(self.rng.uniform(0.7, 1.3) for _ in range(days)))
         bounds = [0, *(round(self.events * c / cum[-1]) for c in cum)]
         files = 0
+        progress(EVENTS, 0, self.events)
         for day in range(1, days + 1):
             rows = self._day(day, bounds[day] - bounds[day - 1])
             if rows:
@@ -347,6 +369,8 @@ class _EventLog:
                         chunk = "\n".join(_line(*row) for row in rows[i : i + 4096])
                         file.write(f"\n{chunk}" if i else chunk)
                 files += 1
+                logger.debug("wrote %d events to %s", len(rows), folder / name)
+            progress(EVENTS, bounds[day], self.events)
         return files
 
     def _day(self, day: int, quota: int) -> list[Row]:

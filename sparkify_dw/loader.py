@@ -47,6 +47,16 @@ RETRY_SECONDS = 2.0
 REPR_WARNINGS = 3  # warnings a LoadReport's repr quotes (each cut to MAX_TEXT), the rest counted
 HTML_WARNINGS = 20  # and its HTML
 
+# A ProgressCallback is called with (step name, done, in all) as a load goes: while a COPY
+# reads its files, in bytes under the staging table's name (`is_copy`); then under
+# MERGE_PROGRESS, in statements run.
+MERGE_PROGRESS = "merge"
+
+
+def is_copy(name: str) -> bool:
+    """Whether a progress `name` is a COPY's, whose counts are bytes."""
+    return name in {table.name for table in TABLES.staging}
+
 
 @dataclass(frozen=True)
 class StepTiming:
@@ -305,6 +315,7 @@ def stage(
                 copies.append(CopyResult(table.name, location, 0, ()))
                 continue
             copy_options = replace(copy_options, objects=plans[n].load)
+        logger.info("COPY %s from %s", table.name, location)
         try:
             result = copy_into(
                 connection, table, location, copy_options, progress=_named(progress, table.name)
@@ -316,8 +327,31 @@ def stage(
             where += f" ({note})" if note else ""
             raise LoadError(f"{exc}{where}", exc.rejects) from None
         log.record(table.name, result.rejects)
+        _log_copy(result)
         copies.append(result)
     return copies[0], copies[1]
+
+
+def _log_copy(result: CopyResult) -> None:
+    rejected = sum(f.rejected for f in result.files)
+    logger.info(
+        "COPY %s: %d rows from %d file(s), %d rejected",
+        result.table,
+        result.rows,
+        len(result.files),
+        rejected,
+        extra={"table": result.table, "rows": result.rows, "files": len(result.files),
+               "rejected": rejected},
+    )  # fmt: skip
+    for stats in result.files:  # thousands of song files: one line each only at DEBUG
+        logger.log(
+            logging.INFO if stats.rejected else logging.DEBUG,
+            "COPY %s: %s: %d rows, %d rejected",
+            result.table,
+            stats.url,
+            stats.rows,
+            stats.rejected,
+        )
 
 
 def staged_copies(options: StageOptions) -> list[tuple[Table, str, CopyOptions]]:
@@ -346,30 +380,61 @@ class MergeCount:
 
 
 def transform(
-    connection: Connection, timer: _Timer | None = None, *, full_refresh: bool = False
+    connection: Connection,
+    timer: _Timer | None = None,
+    *,
+    full_refresh: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, MergeCount]:
     """Merge what staging holds into the star tables (transforms.py), in dependency order.
 
     With `full_refresh` the star tables are emptied first and rebuilt from staging alone.
+    `progress` hears of each statement run, as MERGE_PROGRESS.
     """
     timer = timer or _Timer()
     tables = TABLES
-    if full_refresh:
+    refresh = transforms.full_refresh(tables) if full_refresh else []
+    merges = star_merges(tables)
+    total = len(refresh) + sum(len(merge.steps()) for merge in merges)
+    done = 0
+
+    def ran() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(MERGE_PROGRESS, done, total)
+
+    if progress is not None:
+        progress(MERGE_PROGRESS, 0, total)
+    if refresh:
         with timer.step("full refresh: empty the star tables"):
-            for statement in transforms.full_refresh(tables):
+            for statement in refresh:
                 connection.execute(statement)
+                ran()
+        logger.info("full refresh: the star tables emptied")
     counts: dict[str, MergeCount] = {}
-    for merge in star_merges(tables):
+    for merge in merges:
         with timer.step(merge.name):
-            rows = {step: _rowcount(connection.execute(sql)) for step, sql in merge.steps()}
+            rows = {}
+            for step, sql in merge.steps():
+                rows[step] = _rowcount(connection.execute(sql))
+                ran()
         # A table's count sums its groups (songplays: the new plays, then the re-matched).
         table = merge.table.name
         known = counts.get(table, MergeCount(table, 0, 0))
-        counts[table] = MergeCount(
-            table,
-            known.inserted + rows.get("insert", 0),
-            known.changed + rows.get("replace", 0) + rows.get("update", 0),
-        )
+        inserted = rows.get("insert", 0)
+        changed = rows.get("replace", 0) + rows.get("update", 0)
+        counts[table] = MergeCount(table, known.inserted + inserted, known.changed + changed)
+        logger.info(
+            "merge %s: %d row(s) staged, %d inserted, %d replaced (%.3f s)",
+            merge.name,
+            rows.get("fill", 0),
+            inserted,
+            changed,
+            timer.steps[-1].seconds,
+            extra={"table": table, "staged": rows.get("fill", 0), "inserted": inserted,
+                   "replaced": changed},
+        )  # fmt: skip
     return counts
 
 
@@ -513,6 +578,8 @@ def _load_once(
     notify: Notify,
 ) -> LoadReport:
     timer = _Timer()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    logger.info("migrate %s to the latest schema", redact_url(engine.url))
     with timer.step("migrate"), _transaction(bind) as connection:
         # Two first loads at once must not both create the tables.
         backend_for(connection).acquire_lock(connection, (), notify)
@@ -560,9 +627,11 @@ def _load_in_transaction(
                     for table, location, copy_options in staged_copies(options)
                 ]
             _say_changed(plans, notify)
+        logger.info("stage: load %s", log.load_id)
         with timer.step("stage"):
             copies = stage(connection, options, progress=progress, reject_log=log, plans=plans)
-        merged = transform(connection, timer, full_refresh=full_refresh)
+        logger.info("merge into the star tables%s", " (full refresh)" if full_refresh else "")
+        merged = transform(connection, timer, full_refresh=full_refresh, progress=progress)
         if plans is not None:
             for plan, copy in zip(plans, copies, strict=True):
                 ledger.record(connection, plan, copy, log.load_id)
@@ -577,6 +646,12 @@ def _load_in_transaction(
     after[errors] = before[errors] + sum(len(copy.rejects) for copy in copies)
     # This load's own row in `loads` was written (committed) before the count before it.
     after[TABLES.loads.name] = before[TABLES.loads.name]
+    logger.info(
+        "load %s done in %.3f s: %s",
+        log.load_id,
+        sum(step.seconds for step in timer.steps),
+        ", ".join(f"{t.name} {after[t.name] - before[t.name]:+,}" for t in TABLES.all),
+    )
     warnings: tuple[str, ...] = ()
     if userless:
         warnings = (

@@ -86,13 +86,20 @@ class NotebookProgress:
                 f"<tr><td>{escape(name)}</td>"
                 f'<td><progress value="{done}" max="{max(total, 1)}"></progress></td>'
                 f'<td style="text-align:right">{share:.0%}</td>'
-                f'<td style="text-align:right">{_mb(done)} / {_mb(total)}</td></tr>'
+                f'<td style="text-align:right">{_amount(name, done, total)}</td></tr>'
             )
         return f'<table class="sparkify-dw-progress">{"".join(rows)}</table>'
 
 
 def _mb(size: int) -> str:
     return f"{size / 1e6:,.1f} MB"
+
+
+def _amount(name: str, done: int, total: int) -> str:
+    """A COPY's bytes (its name is a staging table's), else steps (the merges' statements)."""
+    if name.startswith("staging_"):
+        return f"{_mb(done)} / {_mb(total)}"
+    return f"{done:,} / {total:,}"
 
 
 class TerminalProgress:

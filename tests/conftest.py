@@ -124,14 +124,17 @@ def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Callable[..., Run]:
     """`sparkify-dw args…` through `sparkify_dw.cli.main()` in this process, in `tmp_path`,
-    without SPARKIFY_DB_URL: what a user sees (exit code, stdout, stderr) without a new process.
+    without SPARKIFY_ variables: what a user sees (exit code, stdout, stderr) without a new
+    process.
 
     main(), not typer's CliRunner on the app: main() is what turns an error into one line.
     """
     from sparkify_dw.cli import main
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SPARKIFY_DB_URL", raising=False)
+    for name in list(os.environ):
+        if name.startswith("SPARKIFY_"):  # each sets an option (SPARKIFY_DB_URL: --db)
+            monkeypatch.delenv(name)
 
     def invoke(*args: str) -> Run:
         capsys.readouterr()  # what came before is not this command's

@@ -127,8 +127,9 @@ CHECKOUT = Path(__file__).resolve().parents[1]  # the folder holding sparkify_dw
 
 def python(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300) -> Run:
     """`python args…` in a process of its own, as a user runs it: in `cwd`, with this process's
-    environment less SPARKIFY_DB_URL, plus `env`. The one way the tests start a Python process."""
-    environ = {k: v for k, v in os.environ.items() if k != "SPARKIFY_DB_URL"}
+    environment less every SPARKIFY_ variable (each sets an option), plus `env`. The one way the
+    tests start a Python process."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SPARKIFY_")}
     # This checkout's package, not whichever one the environment installed (editable from
     # another worktree, say): the process runs the code under test.
     environ["PYTHONPATH"] = os.pathsep.join(

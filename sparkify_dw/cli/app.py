@@ -2,10 +2,15 @@
 
 A user mistake (bad path, unreachable database, rejected records) is one line on stderr and a
 non-zero exit, never a traceback. Passwords never reach the terminal.
+
+`main` runs the click command built from the app (`command`), each option given its SPARKIFY_
+variable (cli/environment.py); the app's callback takes the global options that set up stderr
+(cli/logs.py), and progress goes through cli/progress.py.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from enum import StrEnum
@@ -14,20 +19,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from sparkify_dw import __version__
 from sparkify_dw.backends import NAMES
-from sparkify_dw.cli.consoles import err, out
+from sparkify_dw.cli import environment, logs, progress
+from sparkify_dw.cli.consoles import out
+from sparkify_dw.cli.logs import LogFormat
 from sparkify_dw.cli.options import ConfigOption, DbOption, FormatOption, OutputFormat
 from sparkify_dw.errors import SparkifyError
 
@@ -61,8 +59,28 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress and no informational lines: results and problems."
+        ),
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="Log each step of the library on stderr (INFO); -vv: DEBUG.",
+        ),
+    ] = 0,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(help="How stderr's lines are written: text, or one JSON object a line."),
+    ] = LogFormat.text,
 ) -> None:
     """Sparkify's data warehouse: staging by COPY, a star schema by INSERT … SELECT."""
+    logs.setup(quiet=quiet, verbose=verbose, log_format=log_format)
 
 
 @app.command()
@@ -104,6 +122,7 @@ def run(
 ) -> None:
     """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
     from sparkify_dw.config import Settings
+    from sparkify_dw.loader import is_copy
     from sparkify_dw.loader import run as run_pipeline
 
     settings = Settings.resolve(
@@ -117,21 +136,14 @@ def run(
         manifest=manifest or None,
     )
     settings.check_sources_given()  # not the user's songs with the sample's events
-    err.print(f"Loading into {settings.safe_db_url}")
+    logs.say(f"Loading into {settings.safe_db_url}")
     when_interrupted("the load was rolled back, nothing changed")
-    with _progress() as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def advance(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done)
-
+    with progress.reporting(in_bytes=is_copy) as advance:
         report = run_pipeline(
             settings,
             full_refresh=full_refresh,
             progress=advance,
-            notify=lambda message: err.print(message, style="yellow", highlight=False),
+            notify=logs.notice,
             # Run below instead, once the load is committed: Ctrl-C then says so, and the
             # checks' table prints after the load's.
             checks=False,
@@ -147,17 +159,6 @@ def run(
         return
     _print_report(report)
     check_after_load(settings.db_url)  # prints the checks' summary; exit 1 if one fails
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description:>15}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
 
 
 def _print_report(report: LoadReport) -> None:
@@ -208,9 +209,9 @@ def _warn(report: LoadReport) -> None:
     """The load's warnings, on stderr (in text and JSON mode alike)."""
     for copy in report.copies:
         for warning in copy.warnings:
-            err.print(f"[yellow]warning:[/] {escape(f'{copy.table}: {warning}')}", markup=True)
+            logs.warn(f"{copy.table}: {warning}")
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, markup=True)
+        logs.warn(warning)
 
 
 # The engines, as the backends' registry names them (without importing any backend).
@@ -276,7 +277,8 @@ def generate(
 
     when_interrupted(f"{out_dir} holds part of the data; run generate again to write all of it")
     try:
-        report = generate_data(out_dir, songs=songs, events=events, seed=seed)
+        with progress.reporting() as advance:
+            report = generate_data(out_dir, songs=songs, events=events, seed=seed, progress=advance)
     except ValueError as exc:
         raise SparkifyError(str(exc)) from None
     except OSError as exc:
@@ -309,16 +311,23 @@ def when_interrupted(message: str) -> None:
     _INTERRUPTED[0] = f"interrupted: {message}"
 
 
+def command() -> typer.core.TyperGroup:
+    """The click command `main` runs: the app, each option with its environment variable."""
+    group = typer.main.get_command(app)
+    rich_markup = typer.core.HAS_RICH and app.rich_markup_mode == "rich"
+    environment.prepare(group, rich_markup=rich_markup)
+    return group  # type: ignore[return-value]
+
+
 def main() -> None:
     """Entry point of the `sparkify-dw` console script."""
     signalled = _note_sigint()
     try:
-        app()
+        command()(prog_name="sparkify-dw")
     except SparkifyError as exc:
         if signalled:  # e.g. "Load failed …: Query interrupted": DuckDB's word for Ctrl-C
             _interrupted()
-        # The message is text, not markup: `[CLUSTER]` or `sparkify-dw[redshift]` stay as typed.
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
+        logs.error(str(exc))
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         _interrupted()
@@ -336,6 +345,7 @@ def main() -> None:
         raise
     finally:
         signalled.restore()
+        logs.reset()  # a program that calls main() again (the tests) starts afresh
 
 
 class _Sigint:
@@ -385,5 +395,5 @@ def _interrupt_in(exc: BaseException) -> bool:
 
 
 def _interrupted() -> NoReturn:
-    err.print(_INTERRUPTED[0], highlight=False)
+    logs.line(_INTERRUPTED[0], logging.ERROR)
     raise SystemExit(130) from None

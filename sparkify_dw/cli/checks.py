@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from sparkify_dw.cli import progress
 from sparkify_dw.cli.consoles import out
 from sparkify_dw.cli.jsonout import print_document
 from sparkify_dw.cli.options import DbOption, FormatOption, OutputFormat, WarehouseConfigOption
@@ -43,7 +44,8 @@ def check(
     from sparkify_dw.config import Settings
 
     settings = Settings.resolve(config_file=config, db_url=db)
-    results = check_database(settings.db_url)
+    with progress.reporting() as advance:
+        results = check_database(settings.db_url, progress=advance)
     if output is OutputFormat.json:  # the document first, then the exit code
         print_document({"database": settings.safe_db_url, **results_to_dict(results)})
         _raise_on_failure(results, "")
@@ -61,7 +63,8 @@ def check_after_load(db_url: str) -> None:
     """
     from sparkify_dw.checks import check_database
 
-    results = check_database(db_url)
+    with progress.reporting() as advance:
+        results = check_database(db_url, progress=advance)
     out.print(f"Data-quality checks: {summary(results)}")
     unpassed = [r for r in results if not r.passed]
     if unpassed:
@@ -115,7 +118,8 @@ def results_table(results: Sequence[CheckResult]) -> Table:
     table.add_column("check")
     table.add_column("result")
     table.add_column("offending", justify="right")
-    table.add_column("examples")
+    # Folded, never cut short with "…": an example is a value to look up (a reject's file).
+    table.add_column("examples", overflow="fold")
     for result in results:
         if result.passed:
             state = Text("passed", style="green")
@@ -146,5 +150,4 @@ def _value(value: Any) -> str:
         return "NULL"
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="milliseconds")
-    text = str(value)
-    return text if len(text) <= 60 else f"{text[:57]}…"
+    return str(value)  # whole: a file name or key cut short could not be looked up
