@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, desc, insert, select, update
+from sqlalchemy import Connection, Engine, desc, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from sparkify_dw.models import TABLES
@@ -146,17 +146,42 @@ class LoadRecord:
         return data
 
 
-def history(engine: Engine, limit: int | None = 20) -> list[LoadRecord]:
+def history(bind: Engine | Connection, limit: int | None = 20) -> list[LoadRecord]:
     """The last `limit` loads (all with None), newest first."""
     loads = TABLES.loads
     query = select(loads).order_by(desc(loads.c.started_at), desc(loads.c.load_id))
     if limit is not None:
         query = query.limit(limit)
-    with engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+    else:
+        rows = bind.execute(query).mappings().all()
     records = []
     for row in rows:
         values = dict(row)
         values["table_counts"] = json.loads(values["table_counts"] or "{}")
         records.append(LoadRecord(**values))
     return records
+
+
+def load_history(db_url: str, limit: int | None = 20) -> list[LoadRecord]:
+    """Connect to `db_url` (read-only where the engine allows), read the last `limit` loads,
+    disconnect: what `sparkify-dw history` prints. A NoWarehouseError when there is no
+    warehouse (or one from before the load history: loading migrates it), a DatabaseError
+    when the database fails."""
+    from sparkify_dw.errors import DatabaseError, driver_reason
+    from sparkify_dw.urls import redact_url
+    from sparkify_dw.warehouse import open_warehouse, require_tables
+
+    engine = open_warehouse(db_url)
+    try:
+        with engine.connect() as connection:
+            require_tables(connection, [TABLES.loads.name])
+        return history(engine, limit)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"Cannot read the load history of {redact_url(engine.url)}: {driver_reason(exc)}"
+        ) from exc
+    finally:
+        engine.dispose()

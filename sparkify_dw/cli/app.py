@@ -292,9 +292,9 @@ def generate(
 
 def _register_subcommands() -> None:
     # Each capability keeps its commands in a module of its own.
-    from sparkify_dw.cli import analytics, checks, cluster, db, report
+    from sparkify_dw.cli import analytics, checks, cluster, db, history, report
 
-    for module in (analytics, checks, cluster, db, report):
+    for module in (analytics, checks, cluster, db, history, report):
         module.register(app)
 
 

@@ -21,17 +21,22 @@ class _Console(Console):
     """A Console as wide as its lines when its stream is not a terminal.
 
     Checked at each use, not once: the stream may change (tests capture it, a command redirects).
+    A COLUMNS variable (which rich reads when the console is made) sizes a terminal only: a
+    pipe stays unbounded whatever the shell exported. Only a width set in code holds.
     """
+
+    _explicit = False
 
     @property
     def size(self) -> ConsoleDimensions:
         size = super().size
-        if self._width is None and not self.is_terminal:
+        if not self._explicit and not self.is_terminal:
             return ConsoleDimensions(UNBOUNDED, size.height)
         return size
 
     @size.setter
     def size(self, new_size: tuple[int, int]) -> None:
+        self._explicit = True
         self._width, self._height = new_size
 
 

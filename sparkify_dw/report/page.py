@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from sparkify_dw.analytics import require_warehouse, run_query
 from sparkify_dw.checks import CheckResult, Severity, run_checks
 from sparkify_dw.errors import ConfigError, DatabaseError, driver_reason
 from sparkify_dw.files import write_atomically
+from sparkify_dw.history import LoadRecord, history
 from sparkify_dw.loader import count_rows
 from sparkify_dw.models import TABLES
 from sparkify_dw.report.charts import chart_of
@@ -88,6 +89,11 @@ class ReportData:
     counts: dict[str, int]
     checks: list[CheckResult]
     charts: list[tuple[str, str]]  # (query name, SVG)
+    loads: list[LoadRecord] = field(default_factory=list)  # the last loads, newest first
+
+
+# How many of the last loads the report lists
+REPORT_LOADS = 10
 
 
 def collect(bind: Engine | Connection) -> ReportData:
@@ -105,7 +111,13 @@ def collect(bind: Engine | Connection) -> ReportData:
             (name, chart_of(run_query(connection, name, **filters)))
             for name, filters in CHART_QUERIES
         ]
-    return ReportData(database, generated, counts, checks, charts)
+        try:
+            loads = history(connection, REPORT_LOADS)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(
+                f"Cannot read the loads on {database}: {driver_reason(exc)}"
+            ) from None
+    return ReportData(database, generated, counts, checks, charts, loads)
 
 
 def write_report(bind: Engine | Connection, out: Path | str) -> Path:
@@ -160,6 +172,7 @@ def render(data: ReportData) -> str:
             for name, svg in data.charts
         ),
         "</div></section>",
+        _loads_section(data.loads),
         "</main>",
         f"<footer>sparkify-dw {_e(__version__)}</footer>",
         "</body>",
@@ -178,6 +191,38 @@ def _counts_section(counts: dict[str, int]) -> str:
         '<section id="counts"><h2>Rows per table</h2><div class="card">'
         '<table><thead><tr><th>table</th><th class="num">rows</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div></section>"
+    )
+
+
+def _loads_section(loads: Sequence[LoadRecord]) -> str:
+    rows = []
+    for load in loads:
+        css = {"succeeded": "pass", "failed": "fail"}.get(load.status, "warn")
+        plays = load.table_counts.get("songplays")
+        added = f"{plays['after'] - plays['before']:+,}" if plays else ""
+        files = "/".join(
+            f"{n:,}" if n is not None else "-"
+            for n in (load.files_new, load.files_changed, load.files_skipped)
+        )
+        rows.append(
+            f'<tr class="load row-{css}"><td>{_e(load.started_at.strftime("%Y-%m-%d %H:%M:%S"))}'
+            f"</td>"
+            f'<td><span class="badge {css}">{_e(load.status)}</span></td>'
+            f'<td class="num">{_e(f"{load.seconds:.1f}" if load.seconds is not None else "")}</td>'
+            f"<td>{_e(load.database_user or '')}</td>"
+            f'<td class="num">{_e(f"{load.rows_staged:,}" if load.rows_staged is not None else "")}'
+            f"</td>"
+            f'<td class="num">{_e(files)}</td>'
+            f'<td class="num">{_e(added)}</td>'
+            f'<td class="desc">{_e(load.error or "")}</td></tr>'
+        )
+    body = "".join(rows) or '<tr><td colspan="8">No load recorded yet.</td></tr>'
+    return (
+        f'<section id="loads"><h2>Last loads</h2><div class="card"><table><thead><tr>'
+        '<th>started (UTC)</th><th>status</th><th class="num">seconds</th><th>user</th>'
+        '<th class="num">rows staged</th><th class="num">files new/changed/skipped</th>'
+        '<th class="num">plays added</th><th>error</th></tr></thead>'
+        f"<tbody>{body}</tbody></table></div></section>"
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
-NAMES = ("run", "check", "verify", "query-list", "cluster-status", "sql")
+NAMES = ("run", "check", "verify", "query-list", "cluster-status", "sql", "history")
 
 
 def schema_path(name: str) -> Path:

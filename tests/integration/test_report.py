@@ -110,6 +110,16 @@ def test_report_has_counts_checks_and_charts(sample_report: Path, sample_warehou
         parse_svg(svg)
     for chart_id in CHART_IDS:
         assert f'id="{chart_id}"' in html
+    # the last loads, from the loads table: the sample's one load, succeeded
+    engine = make_engine(sample_warehouse)
+    try:
+        with engine.connect() as connection:
+            loads = connection.execute(sa.text("SELECT status, rows_staged FROM loads")).all()
+    finally:
+        engine.dispose()
+    assert '<section id="loads"><h2>Last loads</h2>' in html
+    assert len(re.findall(r'<tr class="load row-pass">', html)) == len(loads) == 1
+    assert f'<td class="num">{loads[0].rows_staged:,}</td>' in html
     _assert_self_contained(html)
 
 
