@@ -41,6 +41,7 @@ class Settings:
     max_error: int = 0
     compression: Compression | None = None
     manifest: bool = False
+    manifest_prefix: str | None = None  # Redshift: where the file ledger's manifests are written
     # Which of song_data and log_data were given (by a flag or the config file), as `resolve`
     # found them; None (made directly, or by `replace`): those that differ from the sample's.
     _given: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
@@ -56,7 +57,7 @@ class Settings:
             f"log_data={self.log_data!r}, log_jsonpath={self.log_jsonpath!r}, "
             f"iam_role_arn={self.iam_role_arn!r}, region={self.region!r}, "
             f"max_error={self.max_error}, compression={self.compression!r}, "
-            f"manifest={self.manifest})"
+            f"manifest={self.manifest}, manifest_prefix={self.manifest_prefix!r})"
         )
 
     def check_sources_given(self) -> None:

@@ -51,8 +51,8 @@ def _unquote(value: str) -> str:
 def read_config_file(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Read a dwh.cfg: [CLUSTER] HOST DB_NAME DB_USER DB_PASSWORD DB_PORT (and optionally IAM
     CLUSTER_IDENTIFIER REGION PROFILE SSLMODE), [IAM_ROLE] ARN, [S3] LOG_DATA LOG_JSONPATH
-    SONG_DATA (REGION optional). Empty values are ignored; without DB_PASSWORD (and without IAM)
-    the password comes from $SPARKIFY_DB_PASSWORD."""
+    SONG_DATA (REGION, MANIFEST_PREFIX optional). Empty values are ignored; without
+    DB_PASSWORD (and without IAM) the password comes from $SPARKIFY_DB_PASSWORD."""
     if not path.is_file():
         raise ConfigError(f"Config file not found: {path}")
     parser = configparser.ConfigParser(interpolation=None)
@@ -71,6 +71,7 @@ def read_config_file(path: Path, environ: Mapping[str, str] | None = None) -> di
         "log_data": ("S3", "LOG_DATA"),
         "log_jsonpath": ("S3", "LOG_JSONPATH"),
         "region": ("S3", "REGION"),
+        "manifest_prefix": ("S3", "MANIFEST_PREFIX"),
         "iam_role_arn": ("IAM_ROLE", "ARN"),
     }.items():
         if get(section, option):

@@ -620,13 +620,18 @@ def _load_in_transaction(
         backend.acquire_lock(connection, TABLES.loaded, notify)
         before = count_rows(connection)
         plans: list[ledger.Plan] | None = None
-        if not backend.native_copy:  # the library reads the files: the ledger chooses them
+        if backend.uses_ledger(options):  # the ledger chooses the objects to stage
             with timer.step("list sources"):
                 plans = [
                     ledger.plan(connection, table, location, copy_options, everything=everything)
                     for table, location, copy_options in staged_copies(options)
                 ]
             _say_changed(plans, notify)
+        else:
+            logger.info(
+                "no file ledger on %s without a manifest prefix: every object is staged",
+                backend.name,
+            )
         logger.info("stage: load %s", log.load_id)
         with timer.step("stage"):
             copies = stage(connection, options, progress=progress, reject_log=log, plans=plans)

@@ -119,6 +119,10 @@ def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
     if setup is not None:
         yield "-- The table whose lock serialises migrations and loads, made once.\n"
         yield statement_sql(setup, dialect)
+    yield (
+        "-- The load's row in the history (loads) is written before it (INSERT, status running) "
+        "and after it (UPDATE: succeeded or failed, with its counts), outside its transaction.\n"
+    )
     yield "BEGIN;\n"
     lock = backend_for(dialect).lock_statement(dialect, TABLES.loaded)
     if lock is not None:
@@ -163,18 +167,28 @@ def _copies(dialect: Dialect, settings: Settings) -> Iterator[str]:
                 "conversions).\n"
             )
         return
-    from sparkify_dw.copy.redshift import copy_command, copy_sql
+    from sparkify_dw.copy.redshift import copy_command, copy_sql, listed_copy
 
     for table, location, options in sources:
-        if is_s3(location):
-            yield f"-- {table.name}: Redshift reads the files itself, with the cluster's role.\n"
-        else:
+        if options.manifest_prefix is not None:
+            # The file ledger's load: a manifest of the objects not loaded yet
+            url, listed = listed_copy(table, options)
             yield (
-                f"-- {table.name}: the configured location {_in_comment(location)} is local; "
-                "Redshift reads only S3, so the COPY is shown for the same layout in an example "
-                "bucket.\n"
+                f"-- {table.name}: the objects at {_in_comment(location)} that loaded_files does "
+                "not hold in the same version (ETag), listed in a manifest the library writes "
+                "before the COPY and removes after it (nothing to stage: no COPY).\n"
             )
-        command = copy_command(table, _s3(location), _with_role(options))
+            command = copy_command(table, url, _with_role(listed))
+        else:
+            if is_s3(location):
+                yield f"-- {table.name}: Redshift reads the files itself, with its role.\n"
+            else:
+                yield (
+                    f"-- {table.name}: the configured location {_in_comment(location)} is local; "
+                    "Redshift reads only S3, so the COPY is shown for the same layout in an "
+                    "example bucket.\n"
+                )
+            command = copy_command(table, _s3(location), _with_role(options))
         yield copy_sql(command, dialect) + ";\n"  # the text copy_into_redshift sends
         if options.stat_update:
             yield "-- Fresh statistics: ANALYZE (COPY's STATUPDATE ON needs the table's owner).\n"

@@ -556,3 +556,8 @@ def _endpoint() -> str:
     endpoint = _client.meta.endpoint_url if _client is not None else "S3"
     scheme, _, rest = endpoint.partition("://")
     return f"{scheme}://{rest.rpartition('@')[2]}" if rest else endpoint  # no user:password@
+
+
+# For the modules that write to S3 (manifests.py): the same key split and error mapping.
+split_key = _split_key
+s3_errors = _s3_errors

@@ -167,7 +167,9 @@ class FakeRedshift:
         revision: str | None = None,
         copy_count: int = 0,
         count: int = 0,
+        ledger: Sequence[tuple[Any, ...]] = (),
     ) -> None:
+        self.ledger = list(ledger)  # rows of `SELECT location, size, version, … FROM loaded_files`
         self.tables = set(tables)
         self.count = count
         self.revision = revision
@@ -207,6 +209,11 @@ class FakeRedshift:
                 [(self.revision,)] if self.revision else [],
             ),
             Answer(r"^select count\(\*\)", ("count",), [(self.count,)]),
+            Answer(
+                r"from loaded_files",
+                ("location", "size", "version", "last_modified"),
+                self.ledger,
+            ),
         )
         for answer in canned:
             if re.search(answer.pattern, flat):

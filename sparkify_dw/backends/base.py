@@ -24,7 +24,7 @@ from sparkify_dw.copy.emulation import (
     check_sources,
     copy_emulated,
 )
-from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
+from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress, StageOptions
 
 Notify = Callable[[str], None]
 
@@ -107,6 +107,11 @@ class Backend:
         this machine): a location that names no object, a missing or malformed JSONPaths file,
         found by the listing the COPY makes again (for 20,000 local files about 0.3 s)."""
         check_sources(table, location, options)
+
+    def uses_ledger(self, options: StageOptions) -> bool:
+        """Whether a load chooses its objects by the file ledger (ledger.py): the emulation
+        lists and reads the files itself, so always."""
+        return True
 
     def fast_copy(self) -> FastCopyFactory | None:
         """A path that stages whole files in the engine, before the record-by-record one."""

@@ -27,7 +27,7 @@ from sqlalchemy_redshift.dialect import RedshiftDialect_redshift_connector
 
 from sparkify_dw.backends.base import Backend, Notify
 from sparkify_dw.copy.emulation import DEFAULT_BATCH_ROWS
-from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress
+from sparkify_dw.copy.options import CopyOptions, CopyResult, Progress, StageOptions
 from sparkify_dw.copy.redshift import copy_command, copy_into_redshift
 from sparkify_dw.errors import ConfigError
 from sparkify_dw.urls import is_secret_key, parse_flag, redact_url
@@ -103,6 +103,12 @@ class RedshiftBackend(Backend):
         progress: Progress | None = None,
     ) -> CopyResult:
         return copy_into_redshift(connection, table, location, options)
+
+    def uses_ledger(self, options: StageOptions) -> bool:
+        """Only with a manifest prefix the loader may write: the COPY then reads a manifest of
+        exactly the objects the ledger chose. Without it Redshift reads the whole location, as
+        it always did (the sample bucket, udacity-dend, can be read, not written)."""
+        return options.manifest_prefix is not None
 
     def check_copy(self, table: Table, location: str, options: CopyOptions) -> None:
         """S3 only, a role, every value well-formed; S3 is not listed from here. The cluster

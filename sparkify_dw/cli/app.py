@@ -26,7 +26,13 @@ from sparkify_dw.backends import NAMES
 from sparkify_dw.cli import environment, logs, progress
 from sparkify_dw.cli.consoles import out
 from sparkify_dw.cli.logs import LogFormat
-from sparkify_dw.cli.options import ConfigOption, DbOption, FormatOption, OutputFormat
+from sparkify_dw.cli.options import (
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    ManifestPrefixOption,
+    OutputFormat,
+)
 from sparkify_dw.errors import SparkifyError
 
 if TYPE_CHECKING:
@@ -118,9 +124,21 @@ def run(
             help="--song-data and --log-data name manifest files listing the files (MANIFEST)",
         ),
     ] = False,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Stage every object, also those the file ledger holds in the same version",
+        ),
+    ] = False,
+    manifest_prefix: ManifestPrefixOption = None,
     output: FormatOption = OutputFormat.text,
 ) -> None:
-    """Migrate, stage and transform: the whole pipeline, then a report of what was loaded."""
+    """Migrate, stage and transform: the whole pipeline, then a report of what was loaded.
+
+    Only the objects not loaded before in the same version are staged (the file ledger,
+    `loaded_files`); `--all` or `--full-refresh` stage every one.
+    """
     from sparkify_dw.config import Settings
     from sparkify_dw.loader import is_copy
     from sparkify_dw.loader import run as run_pipeline
@@ -134,6 +152,7 @@ def run(
         max_error=max_error,
         compression=compression.value if compression else None,
         manifest=manifest or None,
+        manifest_prefix=manifest_prefix,
     )
     settings.check_sources_given()  # not the user's songs with the sample's events
     logs.say(f"Loading into {settings.safe_db_url}")
@@ -142,6 +161,7 @@ def run(
         report = run_pipeline(
             settings,
             full_refresh=full_refresh,
+            reload=everything,
             progress=advance,
             notify=logs.notice,
             # Run below instead, once the load is committed: Ctrl-C then says so, and the
@@ -232,6 +252,7 @@ def sql(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Include emptying the star tables first.")
     ] = False,
+    manifest_prefix: ManifestPrefixOption = None,
     output: FormatOption = OutputFormat.text,
 ) -> None:
     """Print every statement a run sends to the database, in order, as one SQL script.
@@ -248,6 +269,7 @@ def sql(
         log_data=log_data,
         log_jsonpath=log_jsonpath,
         max_error=max_error,
+        manifest_prefix=manifest_prefix,
     )
     if output is OutputFormat.json:
         statements = run_statements(dialect.value, settings, full_refresh_=full_refresh)

@@ -42,3 +42,13 @@ FormatOption = Annotated[
         help="text, or json: one JSON document on stdout (schema: sparkify_dw/schemas/).",
     ),
 ]
+
+# Redshift: where the file ledger's manifests go (run and sql)
+ManifestPrefixOption = Annotated[
+    str | None,
+    typer.Option(
+        "--manifest-prefix",
+        help="Redshift: an s3:// prefix the loader may write; each load then COPYs a manifest "
+        "of the objects not loaded yet (file ledger) [default: [S3] MANIFEST_PREFIX, none]",
+    ),
+]

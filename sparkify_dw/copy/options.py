@@ -48,6 +48,9 @@ class CopyOptions:
     # Exactly these objects (the file ledger's choice among what `location` names), in
     # place of listing the location; None: every object it names.
     objects: tuple[SourceObject, ...] | None = None
+    # Redshift: the S3 prefix where the library writes the manifest of `objects` for the COPY
+    # (removed after it); None: no ledger on Redshift, the COPY reads the whole location.
+    manifest_prefix: str | None = None
 
     def __post_init__(self) -> None:
         check_max_error(self.max_error)
@@ -91,6 +94,8 @@ class StageOptions:
     region: str | None = None  # Redshift: the bucket's region when it differs from the cluster's
     compression: Compression | None = None  # GZIP | BZIP2: every data file is compressed
     manifest: bool = False  # MANIFEST: song_data and log_data name manifest files
+    # Redshift: an S3 prefix the loader may write: the file ledger's manifests go there
+    manifest_prefix: str | None = None
 
     def copy_options(self) -> tuple[CopyOptions, CopyOptions]:
         """The songs COPY (JSON 'auto') and the events COPY (the JSONPaths file)."""
@@ -100,6 +105,7 @@ class StageOptions:
             region=self.region,
             compression=self.compression,
             manifest=self.manifest,
+            manifest_prefix=self.manifest_prefix,
         )
         return songs, replace(songs, jsonpaths=self.log_jsonpath)
 

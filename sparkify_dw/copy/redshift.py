@@ -31,6 +31,7 @@ from sqlalchemy_redshift.commands import Compression, CopyCommand, Format
 
 from sparkify_dw.copy.options import CopyOptions, CopyResult, FileStats, Reject
 from sparkify_dw.errors import ConfigError, LoadError, SourceError, driver_reason
+from sparkify_dw.manifests import manifest_url, remove_manifest, write_manifest
 from sparkify_dw.sources import bucket_of, bucket_region, is_s3
 from sparkify_dw.sql import Analyze
 
@@ -336,6 +337,8 @@ def copy_sql(command: CopyCommand, connection_or_dialect: Any, *, mask: bool = T
 
 def copy_into_redshift(connection: Connection, target: Table, location: str,
                        options: CopyOptions) -> CopyResult:  # fmt: skip
+    if options.objects is not None:  # the file ledger's choice: a manifest of exactly those
+        return _copy_listed(connection, target, location, options)
     copy_command(target, location, options)  # a COPY that cannot be built fails before any lookup
     options, region_note = with_bucket_region(connection.engine.url, location, options)
     command = copy_command(target, location, options)
@@ -364,6 +367,26 @@ def copy_into_redshift(connection: Connection, target: Table, location: str,
     return CopyResult(
         target.name, location, rows, tuple(files.values()), tuple(found.rejects), warnings
     )
+
+
+def listed_copy(target: Table, options: CopyOptions) -> tuple[str, CopyOptions]:
+    """The manifest URL and options of the COPY that reads the ledger's objects for `target`."""
+    if options.manifest_prefix is None:
+        raise ConfigError("A COPY of chosen objects on Redshift needs a manifest prefix")
+    url = manifest_url(options.manifest_prefix, target.name)
+    return url, replace(options, objects=None, manifest=True)
+
+
+def _copy_listed(
+    connection: Connection, target: Table, location: str, options: CopyOptions
+) -> CopyResult:
+    url, listed = listed_copy(target, options)
+    write_manifest(url, options.objects or ())
+    try:
+        result = copy_into_redshift(connection, target, url, listed)
+    finally:
+        remove_manifest(url)
+    return replace(result, location=location)
 
 
 def _failure(target: Table, exc: DBAPIError, found: FoundRejects, region_note: str | None) -> str:
