@@ -133,7 +133,8 @@ def cli(
 
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith("SPARKIFY_"):  # each sets an option (SPARKIFY_DB_URL: --db)
+        # each sets an option (SPARKIFY_DB_URL: --db); the password variable sets none
+        if name.startswith("SPARKIFY_") and name != "SPARKIFY_DB_PASSWORD":
             monkeypatch.delenv(name)
 
     def invoke(*args: str) -> Run:

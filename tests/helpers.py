@@ -129,7 +129,11 @@ def python(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: in
     """`python args…` in a process of its own, as a user runs it: in `cwd`, with this process's
     environment less every SPARKIFY_ variable (each sets an option), plus `env`. The one way the
     tests start a Python process."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SPARKIFY_")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SPARKIFY_") or k == "SPARKIFY_DB_PASSWORD"  # it sets no option
+    }
     # This checkout's package, not whichever one the environment installed (editable from
     # another worktree, say): the process runs the code under test.
     environ["PYTHONPATH"] = os.pathsep.join(

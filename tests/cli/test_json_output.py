@@ -90,7 +90,15 @@ def test_run_and_check_print_one_document_each_valid_against_its_schema(
     assert report["checks"]["ok"] is True
     assert report["checks"]["summary"] == {"checks": 15, "passed": 14, "failed": 0, "warnings": 1}
 
-    again = document(sparkify(*args, cwd=tmp_path), "run")
+    unchanged = document(sparkify(*args, cwd=tmp_path), "run")  # the ledger skips every file
+    assert sum(s["skipped"] for s in unchanged["sources"]) == sum(
+        s["listed"] for s in report["sources"]
+    )
+    assert [s["new"] for s in unchanged["sources"]] == [0, 0]
+    (errors,) = [t for t in unchanged["tables"] if t["table"] == "load_errors"]
+    assert (errors["before"], errors["after"], errors["added"]) == (2, 2, 0)
+    again = document(sparkify(*args, "--all", cwd=tmp_path), "run")  # every file again
+    assert [s["again"] for s in again["sources"]] == [s["listed"] for s in report["sources"]]
     (errors,) = [t for t in again["tables"] if t["table"] == "load_errors"]
     assert (errors["before"], errors["after"], errors["added"]) == (2, 4, 2)
     assert _counts(db_url)["load_errors"] == 4
