@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -307,7 +307,7 @@ def stage(
     log = reject_log or RejectLog(connection.engine)
     for table in TABLES.staging:
         # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
-        connection.execute(delete(table))
+        connection.execute(backend_for(connection).empty_staging(table))
     copies = []
     for n, (table, location, copy_options) in enumerate(staged_copies(options)):
         if plans is not None:

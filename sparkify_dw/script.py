@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import delete
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.sql import ClauseElement, Executable
@@ -128,9 +127,9 @@ def _load(dialect: Dialect, settings: Settings, full: bool) -> Iterator[str]:
     if lock is not None:
         yield "-- Two loads never interleave: the second waits for this lock.\n"
         yield statement_sql(lock, dialect)
-    yield "-- Staging holds this load's files only (DELETE: TRUNCATE would commit on Redshift).\n"
+    yield "-- Staging holds this load's new files only (emptied in the load's transaction).\n"
     for table in TABLES.staging:
-        yield statement_sql(delete(table), dialect)
+        yield statement_sql(backend_for(dialect).empty_staging(table), dialect)
     yield from _copies(dialect, settings)
     tables = TABLES
     if full:

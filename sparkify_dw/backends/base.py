@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, Table, insert
+from sqlalchemy import Engine, Table, delete, insert
 from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.sql import Executable
 
@@ -107,6 +107,11 @@ class Backend:
         this machine): a location that names no object, a missing or malformed JSONPaths file,
         found by the listing the COPY makes again (for 20,000 local files about 0.3 s)."""
         check_sources(table, location, options)
+
+    def empty_staging(self, table: Table) -> Executable:
+        """The statement that empties a staging table inside the load's transaction: DELETE
+        (Redshift's TRUNCATE commits the transaction it runs in)."""
+        return delete(table)
 
     def uses_ledger(self, options: StageOptions) -> bool:
         """Whether a load chooses its objects by the file ledger (ledger.py): the emulation

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, Table, event, func, select
+from sqlalchemy import Engine, Table, event, func, select, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Executable
 
@@ -77,6 +77,11 @@ class PostgresBackend(Backend):
         from sparkify_dw.backends.postgresql_copy import PostgresFastCopy
 
         return PostgresFastCopy.for_copy
+
+    def empty_staging(self, table: Table) -> Executable:
+        """TRUNCATE: transactional on PostgreSQL (rolled back with the load), and instant where
+        DELETE scans every row of the last load (0.8 s for a million events)."""
+        return text(f"TRUNCATE {table.name}")
 
     def lock_statement(self, dialect: Dialect, tables: Sequence[Table]) -> Executable | None:
         return select(func.pg_advisory_xact_lock(LOCK_KEY))
