@@ -172,32 +172,6 @@ class LoadReport:
             "warnings": list(self.warnings),
         }
 
-
-def _copy_dict(copy: CopyResult) -> dict[str, Any]:
-    return {
-        "table": copy.table,
-        "location": copy.location,
-        "rows": copy.rows,
-        "files": len(copy.files),
-        "rejected": sum(f.rejected for f in copy.files),
-        "files_with_rejects": [
-            {"url": f.url, "rows": f.rows, "rejected": f.rejected} for f in copy.files if f.rejected
-        ],
-        "rejects": [
-            {
-                "filename": r.filename,
-                "line_number": r.line_number,
-                "colname": r.colname,
-                "type": r.type,
-                "raw_field_value": r.raw_field_value,
-                "err_code": r.err_code,
-                "err_reason": r.err_reason,
-            }
-            for r in copy.rejects
-        ],
-        "warnings": list(copy.warnings),
-    }
-
     def all_warnings(self) -> list[str]:
         """Every warning: each COPY's (prefixed with its table), then the merge's."""
         found = [f"{c.table}: {w}" for c in self.copies for w in c.warnings]
@@ -259,6 +233,32 @@ def _copy_dict(copy: CopyResult) -> dict[str, Any]:
         steps = html_table(("step", "seconds"), [(s.name, f"{s.seconds:.3f}") for s in self.steps])
         parts.append(f"<details><summary>Time per step</summary>{steps}</details>")
         return "".join(parts)
+
+
+def _copy_dict(copy: CopyResult) -> dict[str, Any]:
+    return {
+        "table": copy.table,
+        "location": copy.location,
+        "rows": copy.rows,
+        "files": len(copy.files),
+        "rejected": sum(f.rejected for f in copy.files),
+        "files_with_rejects": [
+            {"url": f.url, "rows": f.rows, "rejected": f.rejected} for f in copy.files if f.rejected
+        ],
+        "rejects": [
+            {
+                "filename": r.filename,
+                "line_number": r.line_number,
+                "colname": r.colname,
+                "type": r.type,
+                "raw_field_value": r.raw_field_value,
+                "err_code": r.err_code,
+                "err_reason": r.err_reason,
+            }
+            for r in copy.rejects
+        ],
+        "warnings": list(copy.warnings),
+    }
 
 
 def _rejected(copy: CopyResult) -> int:
