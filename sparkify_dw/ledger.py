@@ -59,6 +59,18 @@ class Plan:
     touched: tuple[SourceObject, ...] = ()
     again: int = 0  # staged again in the same version (`everything`: --all, --full-refresh)
     replaced: tuple[str, ...] = ()  # locations whose ledger row this load's replaces
+    hashing: _Hashing | None = None  # the new local files' hashes, computed in the background
+
+    def version(self, url: str) -> str:
+        if url in self.versions:
+            return self.versions[url]
+        assert self.hashing is not None, url
+        return self.hashing.result(url)
+
+    def cancel(self) -> None:
+        """Stop hashing (the load failed: nothing will be recorded)."""
+        if self.hashing is not None:
+            self.hashing.cancel()
 
     @property
     def listed(self) -> int:
@@ -79,6 +91,7 @@ def plan(
     stored = _stored(connection, table.name)
     versions: dict[str, str] = {}
     unknown: list[SourceObject] = []
+    new: list[SourceObject] = []
     touched: list[SourceObject] = []
     skipped: set[str] = set()  # held in the same version (staged anyway with `everything`)
     for obj in _unique(objects):
@@ -90,8 +103,10 @@ def plan(
         elif known is not None and (known.size, known.last_modified) == (obj.size, obj.modified):
             skipped.add(obj.url)  # the same size and time: not read again
             versions[obj.url] = known.version
+        elif known is not None:
+            unknown.append(obj)  # changed, or only touched: its hash decides, now
         else:
-            unknown.append(obj)
+            new.append(obj)  # not in the ledger: staged whatever its hash
     for obj, digest in zip(unknown, _hashes(unknown), strict=True):
         versions[obj.url] = digest
         known = stored.get(obj.url)
@@ -110,6 +125,8 @@ def plan(
         )
     )
     again = {obj.url for obj in load if obj.url in stored} - set(changed)
+    # The new local files' hashes are only recorded: computed while the load stages them.
+    hashing = _Hashing(new)
     return Plan(
         table=table.name,
         location=location,
@@ -121,6 +138,7 @@ def plan(
         touched=tuple(touched),
         again=len(again),
         replaced=tuple(sorted({obj.url for obj in load if obj.url in stored})),
+        hashing=hashing,
     )
 
 
@@ -139,7 +157,7 @@ def record(connection: Connection, plan: Plan, result: CopyResult | None, load_i
                 "table_name": plan.table,
                 "location": obj.url,
                 "size": obj.size,
-                "version": plan.versions[obj.url],
+                "version": plan.version(obj.url),
                 "last_modified": obj.modified,
                 "load_id": load_id,
                 "row_count": (counted.rows if counted else 0) if exact else None,
@@ -147,6 +165,8 @@ def record(connection: Connection, plan: Plan, result: CopyResult | None, load_i
                 "loaded_at": now,
             }
         )
+    if plan.hashing is not None:
+        plan.hashing.close()
     replaced = [*plan.replaced, *(obj.url for obj in plan.touched)]
     for start in range(0, len(replaced), DELETE_CHUNK):
         chunk = replaced[start : start + DELETE_CHUNK]
@@ -192,6 +212,24 @@ def _s3_version(obj: SourceObject) -> str:
         return f"etag:{obj.etag}"
     # An endpoint that gives no ETag: its size and time stand for the version.
     return f"size:{obj.size}:{obj.modified.isoformat() if obj.modified else ''}"
+
+
+class _Hashing:
+    """SHA-256 of each of `objects`, on a small thread pool started now (hashlib and file reads
+    release the GIL): the new files' hashes are needed only to record them, after staging."""
+
+    def __init__(self, objects: Sequence[SourceObject]) -> None:
+        self._pool = ThreadPoolExecutor(HASH_WORKERS, thread_name_prefix="sparkify-hash")
+        self._futures = {obj.url: self._pool.submit(_sha256, obj) for obj in objects}
+
+    def result(self, url: str) -> str:
+        return self._futures[url].result()
+
+    def cancel(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def _hashes(objects: Sequence[SourceObject]) -> list[str]:

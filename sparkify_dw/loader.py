@@ -633,8 +633,13 @@ def _load_in_transaction(
                 backend.name,
             )
         logger.info("stage: load %s", log.load_id)
-        with timer.step("stage"):
-            copies = stage(connection, options, progress=progress, reject_log=log, plans=plans)
+        try:
+            with timer.step("stage"):
+                copies = stage(connection, options, progress=progress, reject_log=log, plans=plans)
+        except BaseException:
+            for plan in plans or ():
+                plan.cancel()  # no record will be written: stop hashing the new files
+            raise
         logger.info("merge into the star tables%s", " (full refresh)" if full_refresh else "")
         merged = transform(connection, timer, full_refresh=full_refresh, progress=progress)
         if plans is not None:
