@@ -18,9 +18,16 @@ Issue 17, part 4 ("costs that follow the new data"). On data written by
      every month file and stage only the day's;
    - `alone`: an empty warehouse, then the same command over the same song folder and the
      folder that holds only the day's file (the day loaded with the song catalogue);
+   - `alone-cat`: the same as `alone`, into a copy of a warehouse that holds only the song
+     catalogue (built once, untimed, with an empty log file): its ledger skips every song file
+     as `daily`'s does, so it differs from `daily` only in the month already in the warehouse;
 4. after each measured run, times `sparkify-dw check` on the result (a separate process, not
    part of the figures of the run) to tell how much of the run's time its checks are.
 
+On PostgreSQL the built warehouses are VACUUM ANALYZEd before the rounds (as autovacuum would
+have done in the day between two loads; `--no-vacuum`: not).
+The run is started with `-v --log-format json`: its log lines' stamps split its wall time into
+start (interpreter, imports), load, checks and end (report, exit).
 The run's JSON report gives each step's seconds (`steps`) and what the ledger skipped
 (`sources`): the script checks the skip counts against what the variant should skip.
 `--explain` also runs the PostgreSQL daily load once more with `auto_explain` (ANALYZE,
@@ -92,6 +99,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results file (appended)")
     parser.add_argument("--no-out", action="store_true", help="print only, append nothing")
     parser.add_argument("--no-check-timing", action="store_true", help="skip `check` timings")
+    parser.add_argument(
+        "--no-vacuum", action="store_true", help="PostgreSQL: no VACUUM ANALYZE after the builds"
+    )
     parser.add_argument("--explain", action="store_true", help="PostgreSQL: auto_explain run")
     parser.add_argument("--explain-ms", type=int, default=500, help="auto_explain threshold")
     args = parser.parse_args(argv)
@@ -176,8 +186,8 @@ def add_day(sources: Sources) -> None:
 class Warehouses:
     """The built warehouse of one engine, and fresh copies of it or empty ones for each run."""
 
-    def __init__(self, engine: str, pg_url: str, work: Path) -> None:
-        self.engine, self.pg_url, self.work = engine, pg_url, work
+    def __init__(self, engine: str, pg_url: str, work: Path, vacuum: bool = True) -> None:
+        self.engine, self.pg_url, self.work, self.vacuum = engine, pg_url, work, vacuum
         self.base = f"sparkify_bench_daily_{uuid.uuid4().hex[:10]}"
         self.created: list[str] = []  # PostgreSQL databases to drop at the end
 
@@ -223,7 +233,7 @@ class Warehouses:
 
     def settle(self, name: str) -> None:
         """PostgreSQL: VACUUM ANALYZE a built warehouse, as autovacuum would in a day."""
-        if self.engine == "postgresql":
+        if self.engine == "postgresql" and self.vacuum:
             import psycopg
 
             with psycopg.connect(pg_dsn(self.url(name)), autocommit=True) as connection:
@@ -421,7 +431,7 @@ def sec(value: float | None) -> str:
 def measure_engine(
     engine: str, args: argparse.Namespace, data: stage.DataSet, src: Sources, work: Path
 ) -> tuple[list[Run], str]:
-    warehouses = Warehouses(engine, args.pg_url, work)
+    warehouses = Warehouses(engine, args.pg_url, work, vacuum=not args.no_vacuum)
     runs: list[Run] = []
     explain = ""
     month_files = sum(1 for _ in Path(data.log_data).rglob("*.json"))
@@ -586,9 +596,13 @@ def render(
         f"- data: `{data.folder}`, {how}; the new day: `{src.day_file}`, {src.day_events:,} "
         f"events, replayed from the generator's state (its replay of the month's last day "
         f"{'equals' if src.replay_ok else '**differs from**'} the cached file)",
-        "- daily: a copy of the built (and, on PostgreSQL, VACUUM ANALYZEd) month's warehouse, "
+        f"- daily: a copy of the built (on PostgreSQL {'not ' if args.no_vacuum else ''}"
+        "VACUUM ANALYZEd) month's warehouse, "
         "then `sparkify-dw run --format json` over the same folders with the day added; alone: "
-        "the same command into an empty warehouse with the song folder and the day's file alone",
+        "the same command into an empty warehouse with the song folder and the day's file alone; "
+        "alone-cat: the same, into a copy of a warehouse that holds only the song catalogue "
+        "(loaded before with an empty log file, not timed), so its ledger skips every song file "
+        "as daily's does",
         f"- wall, peak RSS and CPU of the `run` process ({anchors.MEASURED_BY}); load s = the "
         "report's `seconds`; outside load = wall - load s (start, imports, checks, report); "
         "`check` alone = `sparkify-dw check` run afterwards on the same state, its own process",
