@@ -336,7 +336,9 @@ def when_interrupted(message: str) -> None:
 def command() -> typer.core.TyperGroup:
     """The click command `main` runs: the app, each option with its environment variable."""
     group = typer.main.get_command(app)
-    rich_markup = typer.core.HAS_RICH and app.rich_markup_mode == "rich"
+    # typer >= 0.20 says HAS_RICH; older ones keep the module itself (None without rich)
+    has_rich = getattr(typer.core, "HAS_RICH", getattr(typer.core, "rich", None) is not None)
+    rich_markup = bool(has_rich) and getattr(app, "rich_markup_mode", None) == "rich"
     environment.prepare(group, rich_markup=rich_markup)
     return group  # type: ignore[return-value]
 

@@ -19,7 +19,11 @@ from collections.abc import Iterator
 
 import typer.core
 from rich.markup import escape
-from typer import _click
+
+try:  # typer >= 0.20 carries its own click (typer._click); older ones run on click itself
+    from typer import _click  # type: ignore[attr-defined,unused-ignore]
+except ImportError:  # pragma: no cover - the minimum versions' typer
+    import click as _click  # type: ignore[no-redef,unused-ignore]
 
 PREFIX = "SPARKIFY_"
 

@@ -12,7 +12,7 @@ from sparkify_dw.db import make_engine
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("", "488.2 MiB"), ("?memory_limit=1GB", "953.6 MiB")],
+    [("", "953.6 MiB"), ("?memory_limit=256MB", "244.1 MiB")],
     ids=["default", "from-url"],
 )
 def test_duckdb_memory_is_capped_unless_the_url_says_otherwise(
