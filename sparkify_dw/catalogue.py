@@ -13,6 +13,9 @@ plays naming them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from sqlalchemy import (
     Column,
     Double,
@@ -95,23 +98,19 @@ def staged_catalogue(t: Tables) -> Subquery:
     )
 
 
+def _changed_song(table: Table) -> Select[Any]:
+    """A catalogue row of `table` as `changed_songs` holds it (title and artist as compared)."""
+    c = table.c
+    return select(c.song_id, compared(c.title), compared(c.artist_name), c.duration, c.artist_id)
+
+
 def _note_changed_songs(t: Tables, stage: Table) -> tuple[tuple[str, Executable], ...]:
     """Fill `changed_songs`: each staged song, and the stored version of each it replaces."""
     stored = t.song_catalogue
-    brought = select(
-        stage.c.song_id,
-        compared(stage.c.title),
-        compared(stage.c.artist_name),
-        stage.c.duration,
-        stage.c.artist_id,
+    brought = _changed_song(stage)
+    replaced = _changed_song(stored).select_from(
+        stored.join(stage, same(stored.c.song_id, stage.c.song_id))
     )
-    replaced = select(
-        stored.c.song_id,
-        compared(stored.c.title),
-        compared(stored.c.artist_name),
-        stored.c.duration,
-        stored.c.artist_id,
-    ).select_from(stored.join(stage, same(stored.c.song_id, stage.c.song_id)))
     columns = [c.name for c in CHANGED_SONGS.columns]
     return (
         ("create_changed_songs", CreateTable(CHANGED_SONGS)),
@@ -127,17 +126,16 @@ def catalogue_merge(t: Tables) -> Merge:
     """Every staged song into the catalogue; a song_id delivered again with other content
     replaces the stored one (the later delivery wins)."""
     merge = dimension(t.song_catalogue, staged_catalogue(t), "song_id")
-    return Merge(
-        merge.table,
-        merge.stage,
-        merge.source,
-        merge.key,
-        merge.replaces,
-        before_replace=_note_changed_songs(t, merge.stage),
-    )
+    return replace(merge, before_replace=_note_changed_songs(t, merge.stage))
 
 
-def _brought(t: Tables, column: str) -> Select[tuple[str]]:
+def _changed_keys() -> Subquery:
+    """Each (title, artist_name, duration) of `changed_songs` once: the keys a play names."""
+    c = CHANGED_SONGS.c
+    return select(c.title, c.artist_name, c.duration).distinct().subquery("changed_keys")
+
+
+def _brought(column: str) -> Select[tuple[str]]:
     return select(CHANGED_SONGS.c[column]).where(CHANGED_SONGS.c[column].is_not(None))
 
 
@@ -146,7 +144,7 @@ def songs_merge(t: Tables) -> Merge:
     c = t.song_catalogue.c
     source = (
         select(c.song_id, c.title, c.artist_id, c.year, c.duration)
-        .where(c.song_id.in_(_brought(t, "song_id")))
+        .where(c.song_id.in_(_brought("song_id")))
         .subquery("brought_songs")
     )
     return dimension(t.songs, source, "song_id")
@@ -167,7 +165,7 @@ def artists_merge(t: Tables) -> Merge:
             c.artist_longitude.label("longitude"),
         ],
         source=t.song_catalogue,
-        where=[c.artist_id.in_(_brought(t, "artist_id"))],
+        where=[c.artist_id.in_(_brought("artist_id"))],
         name="catalogue_artists",
     )
     return dimension(t.artists, source, "artist_id")
@@ -180,11 +178,7 @@ def song_matches(t: Tables, only_changed: bool = False) -> Subquery:
     where: list[ColumnElement[bool]] = [c.song_id.is_not(None)]
     source: object = t.song_catalogue
     if only_changed:
-        keys = (
-            select(CHANGED_SONGS.c.title, CHANGED_SONGS.c.artist_name, CHANGED_SONGS.c.duration)
-            .distinct()
-            .subquery("changed_keys")
-        )
+        keys = _changed_keys()
         source = t.song_catalogue.join(
             keys,
             and_(
@@ -216,20 +210,10 @@ def rematch(t: Tables) -> Statements:
     """The stored plays naming a song the batch brought (new or old version), matched again
     against the whole catalogue; a play whose song or artist changes is updated."""
     plays, keys = t.songplays, t.play_keys
-    stage = merge_table(plays, skip=("songplay_id",))
-    stage = Table(
-        REMATCH,
-        MetaData(),
-        *(Column(c.name, c.type) for c in stage.columns if c.name in _REMATCHED),
-        prefixes=["TEMPORARY"],
-        **stage.dialect_kwargs,
-    )
+    others = tuple(c.name for c in plays.columns if c.name not in _REMATCHED)
+    stage = merge_table(plays, skip=others, name=REMATCH)
     matches = song_matches(t, only_changed=True)
-    changed = (
-        select(CHANGED_SONGS.c.title, CHANGED_SONGS.c.artist_name, CHANGED_SONGS.c.duration)
-        .distinct()
-        .subquery("changed_keys")
-    )
+    changed = _changed_keys()
     k = keys.c
     named = and_(
         k.song == changed.c.title, k.artist == changed.c.artist_name, k.length == changed.c.duration

@@ -131,6 +131,12 @@ class LoadRecord:
     error: str | None
 
     @property
+    def plays_added(self) -> int | None:
+        """songplays rows the load added (None: it did not succeed)."""
+        plays = self.table_counts.get("songplays")
+        return plays["after"] - plays["before"] if plays else None
+
+    @property
     def seconds(self) -> float | None:
         if self.finished_at is None:
             return None

@@ -233,10 +233,12 @@ class _Hashing:
 
 
 def _hashes(objects: Sequence[SourceObject]) -> list[str]:
-    if not objects:
-        return []
-    with ThreadPoolExecutor(min(HASH_WORKERS, len(objects))) as pool:
-        return list(pool.map(_sha256, objects))
+    """Each of `objects`' hash, now (the ones that decide what is staged)."""
+    hashing = _Hashing(objects)
+    try:
+        return [hashing.result(obj.url) for obj in objects]
+    finally:
+        hashing.close()
 
 
 def _sha256(obj: SourceObject) -> str:

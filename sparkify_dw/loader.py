@@ -584,7 +584,6 @@ def _load_once(
         # Two first loads at once must not both create the tables.
         backend_for(connection).acquire_lock(connection, (), notify)
         migrate.upgrade(connection)
-    engine = bind if isinstance(bind, Engine) else bind.engine
     log = RejectLog(engine)  # load_errors and loads have their own transactions
     history = LoadHistory(
         engine,

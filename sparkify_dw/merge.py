@@ -126,15 +126,15 @@ class Merge:
         return [statement for _, statement in self.steps()]
 
 
-def merge_table(target: Table, skip: tuple[str, ...] = ()) -> Table:
-    """`merge_<target>`: a temporary table with the target's columns, less `skip`.
+def merge_table(target: Table, skip: tuple[str, ...] = (), name: str | None = None) -> Table:
+    """`merge_<target>` (or `name`): a temporary table with the target's columns, less `skip`.
 
     On Redshift it takes the target's distribution key, so the merge's joins stay node-local.
     """
     options = target.dialect_options["redshift"]
     distkey = options.get("distkey") if options.get("diststyle") == "KEY" else None
     return Table(
-        f"merge_{target.name}",
+        name or f"merge_{target.name}",
         MetaData(),  # never part of the models' metadata: Alembic must not see it
         *(Column(c.name, c.type) for c in target.columns if c.name not in skip),
         prefixes=["TEMPORARY"],

@@ -46,8 +46,7 @@ def history(
                  "files new/changed/skipped", "plays added", "error"):  # fmt: skip
         table.add_column(name, justify="right" if name in ("seconds", "rows staged") else "left")
     for r in records:
-        plays = r.table_counts.get("songplays")
-        added = f"{plays['after'] - plays['before']:+,}" if plays else ""
+        added = f"{r.plays_added:+,}" if r.plays_added is not None else ""
         files = (
             f"{r.files_new:,}/{r.files_changed:,}/{r.files_skipped:,}"
             if r.files_new is not None

@@ -198,8 +198,7 @@ def _loads_section(loads: Sequence[LoadRecord]) -> str:
     rows = []
     for load in loads:
         css = {"succeeded": "pass", "failed": "fail"}.get(load.status, "warn")
-        plays = load.table_counts.get("songplays")
-        added = f"{plays['after'] - plays['before']:+,}" if plays else ""
+        added = f"{load.plays_added:+,}" if load.plays_added is not None else ""
         files = "/".join(
             f"{n:,}" if n is not None else "-"
             for n in (load.files_new, load.files_changed, load.files_skipped)
