@@ -29,7 +29,7 @@ Two rules need a word:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from html import escape
@@ -52,6 +52,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
+from sparkify_dw.checkscope import Scope, load_scope, rows
 from sparkify_dw.display import data_frame, short
 from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
 from sparkify_dw.models import TABLES, Tables
@@ -175,8 +176,13 @@ class CheckResults(list[CheckResult]):
     """The results of a run of the checks, in order: a list, that a notebook shows as a table.
 
     `passed` is True when no error-severity check failed (warnings allowed); `failures` the
-    checks that did fail.
+    checks that did fail; `scope` the rows they read: "warehouse" (every row) or "load" (those
+    the last load's batch names, what `run` checks).
     """
+
+    def __init__(self, results: Iterable[CheckResult] = (), *, scope: Scope = "warehouse") -> None:
+        super().__init__(results)
+        self.scope: Scope = scope
 
     @property
     def passed(self) -> bool:
@@ -187,11 +193,14 @@ class CheckResults(list[CheckResult]):
         return failures(self)
 
     def summary(self) -> str:
-        """`15 checks: 14 passed, 0 failed, 1 warning(s)`."""
+        """`15 checks: 14 passed, 0 failed, 1 warning(s)` (`15 checks of the load's rows: …`
+        when they read only the rows a load's batch names)."""
         passed = sum(r.passed for r in self)
         warned = sum(not r.passed and r.severity is Severity.WARNING for r in self)
+        what = " of the load's rows" if self.scope == "load" else ""
         return (
-            f"{len(self)} checks: {passed} passed, {len(self.failures)} failed, {warned} warning(s)"
+            f"{len(self)} checks{what}: {passed} passed, {len(self.failures)} failed, "
+            f"{warned} warning(s)"
         )
 
     def to_pandas(self) -> Any:
@@ -249,19 +258,19 @@ def _raw_html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
 # The rules ----------------------------------------------------------------------------------
 
 
-def _star(t: Tables) -> list[Table]:
-    return list(t.star)
-
-
 def _text(value: Any) -> ColumnElement[str]:
     return literal(value, String)
 
 
 def _not_empty(t: Tables) -> Query:
-    # One row per empty table: an aggregate without GROUP BY has one row, HAVING drops it.
+    # One row per empty table: an aggregate without GROUP BY has one row, HAVING drops it. It
+    # counts one row at most (LIMIT 1): count(*) of a whole table read it all. Always the whole
+    # table, also in a load's scope (a load that brought nothing empties no table).
     empty = [
-        select(_text(table.name).label("table_name")).select_from(table).having(func.count() == 0)
-        for table in _star(t)
+        select(_text(table.name).label("table_name"))
+        .select_from(select(literal(1).label("one")).select_from(table).limit(1).subquery())
+        .having(func.count() == 0)
+        for table in t.star
     ]
     union = union_all(*empty)
     return union.order_by(union.selected_columns.table_name)
@@ -281,10 +290,9 @@ _KEYS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 
 
 def _null_keys(t: Tables) -> Query:
-    tables = {table.name: table for table in _star(t)}
     parts = []
     for name, columns, row_key in _KEYS:
-        table = tables[name]
+        table = rows(t, name)
         for column in columns:
             key = (
                 table.c[row_key].cast(String)
@@ -303,9 +311,9 @@ def _null_keys(t: Tables) -> Query:
     return union.order_by(c.table_name, c.column_name, c.row_key)
 
 
-def _unique(table: Callable[[Tables], Table], *key: str) -> Callable[[Tables], Query]:
+def _unique(name: str, *key: str) -> Callable[[Tables], Query]:
     def query(t: Tables) -> Query:
-        columns = [table(t).c[k] for k in key]
+        columns = [rows(t, name).c[k] for k in key]
         copies = func.count().label("copies")
         return (
             select(*columns, copies)
@@ -317,13 +325,12 @@ def _unique(table: Callable[[Tables], Table], *key: str) -> Callable[[Tables], Q
     return query
 
 
-def _plays_reference(
-    target: Callable[[Tables], Table], column: str, *, nullable: bool
-) -> Callable[[Tables], Query]:
-    """Plays whose `column` is not in `target` (NULL allowed when `nullable`)."""
+def _plays_reference(target: str, column: str, *, nullable: bool) -> Callable[[Tables], Query]:
+    """Plays whose `column` is not in the whole `target` table (NULL allowed when
+    `nullable`)."""
 
     def query(t: Tables) -> Query:
-        p, dim = t.songplays, target(t)
+        p, dim = rows(t, "songplays"), cast(Table, getattr(t, target))
         missing = dim.c[column].is_(None)
         where = [p.c[column].is_not(None), missing] if nullable else [missing]
         shown = [p.c.songplay_id, p.c.start_time, p.c.user_id, p.c.session_id]
@@ -340,7 +347,7 @@ def _plays_reference(
 
 
 def _songs_have_artists(t: Tables) -> Query:
-    s, a = t.songs, t.artists
+    s, a = rows(t, "songs"), t.artists
     return (
         select(s.c.song_id, s.c.title, s.c.artist_id)
         .select_from(s.outerjoin(a, s.c.artist_id == a.c.artist_id))
@@ -375,7 +382,7 @@ def _staged_plays_loaded(t: Tables) -> Query:
 
 
 def _time_parts_match(t: Tables) -> Query:
-    time = t.time
+    time = rows(t, "time")
     wrong = [
         or_(time.c[column].is_(None), time.c[column] != time_part(part, time.c.start_time))
         for column, part in TIME_PARTS.items()
@@ -401,10 +408,6 @@ def _load_errors(t: Tables) -> Query:
     ).order_by(e.c.starttime.desc(), e.c.id)
 
 
-def _s(name: str) -> Callable[[Tables], Table]:
-    return lambda t: cast(Table, getattr(t, name))
-
-
 CHECKS: tuple[Check, ...] = (
     Check("star_tables_not_empty", "every star table has rows", _not_empty),
     Check(
@@ -412,34 +415,34 @@ CHECKS: tuple[Check, ...] = (
         "no NULL key: primary keys, the play identity, a song's artist_id",
         _null_keys,
     ),
-    Check("unique_users", "one users row per user_id", _unique(_s("users"), "user_id")),
-    Check("unique_songs", "one songs row per song_id", _unique(_s("songs"), "song_id")),
-    Check("unique_artists", "one artists row per artist_id", _unique(_s("artists"), "artist_id")),
-    Check("unique_time", "one time row per start_time", _unique(_s("time"), "start_time")),
+    Check("unique_users", "one users row per user_id", _unique("users", "user_id")),
+    Check("unique_songs", "one songs row per song_id", _unique("songs", "song_id")),
+    Check("unique_artists", "one artists row per artist_id", _unique("artists", "artist_id")),
+    Check("unique_time", "one time row per start_time", _unique("time", "start_time")),
     Check(
         "unique_plays",
         "one songplays row per play (user_id, session_id, start_time)",
-        _unique(_s("songplays"), "user_id", "session_id", "start_time"),
+        _unique("songplays", "user_id", "session_id", "start_time"),
     ),
     Check(
         "plays_have_users",
         "every play's user_id is in users",
-        _plays_reference(_s("users"), "user_id", nullable=False),
+        _plays_reference("users", "user_id", nullable=False),
     ),
     Check(
         "plays_have_time",
         "every play's start_time is in time",
-        _plays_reference(_s("time"), "start_time", nullable=False),
+        _plays_reference("time", "start_time", nullable=False),
     ),
     Check(
         "plays_have_songs",
         "every play's non-NULL song_id is in songs",
-        _plays_reference(_s("songs"), "song_id", nullable=True),
+        _plays_reference("songs", "song_id", nullable=True),
     ),
     Check(
         "plays_have_artists",
         "every play's non-NULL artist_id is in artists",
-        _plays_reference(_s("artists"), "artist_id", nullable=True),
+        _plays_reference("artists", "artist_id", nullable=True),
     ),
     Check(
         "songs_have_artists", "every song's non-NULL artist_id is in artists", _songs_have_artists
@@ -482,8 +485,12 @@ def run_checks(
     examples: int = EXAMPLES,
     tables: Tables | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    scope: Scope = "warehouse",
 ) -> CheckResults:
     """Run `checks` (every check by default) and return their results, in order (a list).
+
+    `scope="load"` reads, of each star table, only the rows the batch still in staging names
+    (what `run` checks after its load: sparkify_dw.checkscope); by default every row.
 
     Reads only. Given an Engine, the checks run on one connection of their own; given a
     Connection, in its current transaction (or a new one). Raises NoWarehouseError when the
@@ -493,8 +500,8 @@ def run_checks(
     tables = tables or TABLES
     if isinstance(bind, Engine):
         with bind.connect() as connection:
-            return _run(connection, checks, examples, tables, progress)
-    return _run(bind, checks, examples, tables, progress)
+            return _run(connection, checks, examples, tables, progress, scope)
+    return _run(bind, checks, examples, tables, progress, scope)
 
 
 def _run(
@@ -503,9 +510,12 @@ def _run(
     examples: int,
     tables: Tables,
     progress: Callable[[str, int, int], None] | None,
+    scope: Scope,
 ) -> CheckResults:
     check_warehouse(connection, tables)
-    results = CheckResults()
+    results = CheckResults(scope=scope)
+    if scope == "load":
+        tables = load_scope(tables)
     if progress is not None:
         progress(CHECKS_PROGRESS, 0, len(checks))
     for check in checks:
@@ -532,10 +542,13 @@ def failures(results: Sequence[CheckResult]) -> list[CheckResult]:
     return [r for r in results if r.failed]
 
 
-def results_to_dict(results: Sequence[CheckResult]) -> dict[str, Any]:
+def results_to_dict(results: Sequence[CheckResult], *, scope: bool = False) -> dict[str, Any]:
     """Every check's result, and a summary, as plain data: `ok` is false when an error-severity
-    check failed (the exit code 1 of `check` and `run`)."""
+    check failed (the exit code 1 of `check` and `run`); with `scope`, the rows they read
+    ("warehouse" or "load": `run`'s document says it, `check` reads every row)."""
+    where = getattr(results, "scope", "warehouse")
     return {
+        **({"scope": where} if scope else {}),
         "ok": not failures(results),
         "summary": {
             "checks": len(results),
@@ -548,16 +561,20 @@ def results_to_dict(results: Sequence[CheckResult]) -> dict[str, Any]:
 
 
 def check_database(
-    db_url: str, *, progress: Callable[[str, int, int], None] | None = None
+    db_url: str,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+    scope: Scope = "warehouse",
 ) -> CheckResults:
-    """Connect to `db_url`, run every check, disconnect: what `sparkify-dw check` runs.
+    """Connect to `db_url`, run every check, disconnect: what `sparkify-dw check` runs (and,
+    with `scope="load"`, what `run` runs after its load).
 
     A DuckDB file that does not exist is a NoWarehouseError (and is not created); a database
     that does not answer, or fails a query, is a DatabaseError. Passwords are masked.
     """
     engine = open_warehouse(db_url)
     try:
-        return run_checks(engine, progress=progress)
+        return run_checks(engine, progress=progress, scope=scope)
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"Checks failed to run on {redact_url(engine.url)}: {driver_reason(exc)}"

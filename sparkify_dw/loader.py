@@ -36,6 +36,7 @@ from sparkify_dw.urls import redact_url
 
 if TYPE_CHECKING:
     from sparkify_dw.checks import CheckResults
+    from sparkify_dw.checkscope import Scope
     from sparkify_dw.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -113,13 +114,23 @@ class LoadReport:
     full_refresh: bool = False  # the star tables were rebuilt from this load's staging
     warnings: tuple[str, ...] = field(default=())  # about the star merge (COPY's are per copy)
     sources: tuple[SourceCount, ...] = field(default=())  # the file ledger's choice, per COPY
+    checks: CheckResults | None = None  # run after the load by `run` (None: not run)
 
     @property
     def files_skipped(self) -> int:
         """Objects not staged: the ledger holds them in the same version."""
         return sum(s.skipped for s in self.sources)
 
-    checks: CheckResults | None = None  # run after the load by `run` (None: not run)
+    @property
+    def check_scope(self) -> Scope:
+        """The rows `run`'s checks read after this load: every row when the load rebuilt the
+        star tables or filled empty ones (its batch is the whole warehouse), else the rows its
+        batch names ("load": sparkify_dw.checkscope). `sparkify-dw check` reads every row."""
+        star_tables = {t.name for t in TABLES.star}
+        star = [t for t in self.tables if t.table in star_tables]
+        if self.full_refresh or all(t.before == 0 for t in star):
+            return "warehouse"
+        return "load"
 
     @property
     def rejects(self) -> tuple[Reject, ...]:
@@ -732,11 +743,14 @@ def run(
     progress: ProgressArg = None,
     notify: Notify | None = None,
     checks: bool = True,
+    check_all: bool = False,
 ) -> LoadReport:
     """The whole pipeline for `settings`: connect, migrate, stage (what the file ledger does
     not hold yet; every object with `reload` or `full_refresh`), merge (or rebuild), then the
     data-quality checks (`sparkify_dw.checks`), whose results are the report's `checks`.
 
+    The checks read the rows the load's batch names (`report.check_scope`; every row after a
+    first load or a full refresh); `check_all=True` reads every row, as `sparkify-dw check`.
     A failed check does not raise (the load is committed): see `report.checks.passed` and
     `report.checks.failures`. `checks=False` skips them (`checks` is then None). `progress`
     as for `load`.
@@ -757,17 +771,18 @@ def run(
             reason = _reason(engine, exc)
             raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from None
         if checks:
-            report = replace(report, checks=_check(engine, settings))
+            scope: Scope = "warehouse" if check_all else report.check_scope
+            report = replace(report, checks=_check(engine, settings, scope))
         return report
     finally:
         engine.dispose()
 
 
-def _check(engine: Engine, settings: Settings) -> CheckResults:
+def _check(engine: Engine, settings: Settings, scope: Scope) -> CheckResults:
     from sparkify_dw.checks import run_checks
 
     try:
-        return run_checks(engine)
+        return run_checks(engine, scope=scope)
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"The load is committed, but its data-quality checks failed to run on "

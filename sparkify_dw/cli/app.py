@@ -132,12 +132,22 @@ def run(
         ),
     ] = False,
     manifest_prefix: ManifestPrefixOption = None,
+    check_all: Annotated[
+        bool,
+        typer.Option(
+            "--check-all",
+            help="Check every row of the warehouse after the load, as `check` does, not only "
+            "the rows the load's batch names",
+        ),
+    ] = False,
     output: FormatOption = OutputFormat.text,
 ) -> None:
     """Migrate, stage and transform: the whole pipeline, then a report of what was loaded.
 
     Only the objects not loaded before in the same version are staged (the file ledger,
-    `loaded_files`); `--all` or `--full-refresh` stage every one.
+    `loaded_files`); `--all` or `--full-refresh` stage every one. The data-quality checks
+    that follow read the rows the load's batch names (every row after a first load or
+    --full-refresh); `--check-all` reads every row.
     """
     from sparkify_dw.config import Settings
     from sparkify_dw.loader import is_copy
@@ -173,12 +183,13 @@ def run(
     )
     from sparkify_dw.cli.checks import check_after_load, print_run_document
 
+    scope = "warehouse" if check_all else report.check_scope
     if output is OutputFormat.json:
         _warn(report)  # stderr: the document holds them too
-        print_run_document(report.to_dict(), settings.db_url)  # exit 1 if a check fails
+        print_run_document(report.to_dict(), settings.db_url, scope)  # exit 1 if a check fails
         return
     _print_report(report)
-    check_after_load(settings.db_url)  # prints the checks' summary; exit 1 if one fails
+    check_after_load(settings.db_url, scope)  # prints the checks' summary; exit 1 if one fails
 
 
 def _print_report(report: LoadReport) -> None:

@@ -23,6 +23,7 @@ from sparkify_dw.errors import SparkifyError
 
 if TYPE_CHECKING:
     from sparkify_dw.checks import CheckResult
+    from sparkify_dw.checkscope import Scope
 
 
 def register(app: typer.Typer) -> None:
@@ -56,23 +57,31 @@ def check(
     _raise_on_failure(results, "")
 
 
-def check_after_load(db_url: str) -> None:
-    """What `run` does after its load: the checks, a summary and the checks that did not pass.
+def check_after_load(db_url: str, scope: Scope = "load") -> None:
+    """What `run` does after its load: the checks (of the rows the load's batch names, or of
+    every row: `scope`), a summary and the checks that did not pass.
 
     Raises ChecksFailed (exit 1) when an error-severity check fails; the load stays committed.
     """
     from sparkify_dw.checks import check_database
 
     with progress.reporting() as advance:
-        results = check_database(db_url, progress=advance)
-    out.print(f"Data-quality checks: {summary(results)}")
+        results = check_database(db_url, progress=advance, scope=scope)
+    out.print(f"Data-quality checks{_SCOPE_SAYS[scope]}: {summary(results)}")
     unpassed = [r for r in results if not r.passed]
     if unpassed:
         out.print(results_table(unpassed))
     _raise_on_failure(results, _AFTER_LOAD)
 
 
-def print_run_document(load: dict[str, Any], db_url: str) -> None:
+# How `run` says which rows its checks read.
+_SCOPE_SAYS: dict[Scope, str] = {
+    "load": " of the load's rows (`sparkify-dw check` reads every row)",
+    "warehouse": "",
+}
+
+
+def print_run_document(load: dict[str, Any], db_url: str, scope: Scope = "load") -> None:
     """`run --format json`: the load's report (`LoadReport.to_dict()`) and the checks' results
     as one document, then exit 1 (ChecksFailed) when an error-severity check failed.
 
@@ -82,11 +91,11 @@ def print_run_document(load: dict[str, Any], db_url: str) -> None:
     from sparkify_dw.checks import check_database, results_to_dict
 
     try:
-        results = check_database(db_url)
+        results = check_database(db_url, scope=scope)
     except SparkifyError:
         print_document({**load, "checks": None})
         raise
-    print_document({**load, "checks": results_to_dict(results)})
+    print_document({**load, "checks": results_to_dict(results, scope=True)})
     _raise_on_failure(results, _AFTER_LOAD)
 
 

@@ -88,6 +88,7 @@ def test_run_and_check_print_one_document_each_valid_against_its_schema(
     assert [f["url"] for f in events["files_with_rejects"]] == [str(bad_file.resolve())]
     assert [r["err_code"] for r in events["rejects"]] == [1216, 1216]
     assert report["checks"]["ok"] is True
+    assert report["checks"]["scope"] == "warehouse"  # a first load: its batch is everything
     assert report["checks"]["summary"] == {"checks": 15, "passed": 14, "failed": 0, "warnings": 1}
 
     unchanged = document(sparkify(*args, cwd=tmp_path), "run")  # the ledger skips every file
@@ -95,6 +96,7 @@ def test_run_and_check_print_one_document_each_valid_against_its_schema(
         s["listed"] for s in report["sources"]
     )
     assert [s["new"] for s in unchanged["sources"]] == [0, 0]
+    assert unchanged["checks"]["scope"] == "load"
     (errors,) = [t for t in unchanged["tables"] if t["table"] == "load_errors"]
     assert (errors["before"], errors["after"], errors["added"]) == (2, 2, 0)
     again = document(sparkify(*args, "--all", cwd=tmp_path), "run")  # every file again
@@ -128,9 +130,14 @@ def test_run_and_check_print_one_document_each_valid_against_its_schema(
     assert play["examples"][0]["user_id"] == 999999
     assert isinstance(play["examples"][0]["start_time"], str)
 
-    after_load = sparkify(*args, cwd=tmp_path)
+    # run's checks read the rows its batch names (none here: the ledger skips every file);
+    # --check-all reads every row, as check does
+    scoped = document(sparkify(*args, cwd=tmp_path), "run")
+    assert (scoped["checks"]["scope"], scoped["checks"]["ok"]) == ("load", True)
+    after_load = sparkify(*args, "--check-all", cwd=tmp_path)
     after_load.error_line("failed after the load (the load itself is committed)")
-    assert document(after_load, "run")["checks"]["ok"] is False
+    whole = document(after_load, "run")
+    assert (whole["checks"]["scope"], whole["checks"]["ok"]) == ("warehouse", False)
 
 
 @pytest.mark.parametrize(
@@ -238,7 +245,7 @@ def test_checks_that_cannot_run_after_a_load_leave_its_report_with_null_checks(
 ) -> None:
     import sparkify_dw.checks
 
-    def unanswered(db_url: str) -> list[Any]:
+    def unanswered(db_url: str, **_: Any) -> list[Any]:
         raise DatabaseError("Checks failed to run on duckdb:///w.duckdb: the server went away")
 
     monkeypatch.setattr(sparkify_dw.checks, "check_database", unanswered)

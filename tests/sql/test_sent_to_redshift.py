@@ -254,6 +254,19 @@ def test_the_checks_send_their_constants_inline(redshift: Callable[..., Any]) ->
     assert "SELECT 'songplays' AS table_name" in not_empty
 
 
+def test_the_checks_of_a_loads_rows_are_sound_redshift_sql(redshift: Callable[..., Any]) -> None:
+    """What `run` checks after a daily load (the rows its batch names) parses as Redshift SQL
+    and reads the staged batch."""
+    fake, engine = redshift(**_warehouse(), count=1)
+    before = len(fake.sent)
+    results = run_checks(engine, scope="load")
+    assert results.scope == "load"
+    sent = fake.sent[before:]
+    assert_sound(sent)
+    scoped = [filled_in(call) for call in sent if "staging_songs" in filled_in(call)]
+    assert scoped  # the songs, artists and plays of the batch
+
+
 def _run(fake: FakeRedshift, engine: Engine, name: str, **filters: Any) -> Sent:
     """The query `name` sent with these filters: the last statement of its run."""
     before = len(fake.sent)
