@@ -33,12 +33,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from html import escape
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Engine,
     String,
-    Table,
     and_,
     func,
     literal,
@@ -52,9 +51,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
-from sparkify_dw.checkscope import Scope, load_scope, rows
+from sparkify_dw.checkscope import Scope, lookup, rows, scope_for
 from sparkify_dw.display import data_frame, short
 from sparkify_dw.errors import DatabaseError, SparkifyError, driver_reason
+from sparkify_dw.merge import within
 from sparkify_dw.models import TABLES, Tables
 from sparkify_dw.sql import EpochMsToTimestamp, time_part
 from sparkify_dw.timeparts import TIME_PARTS
@@ -330,7 +330,7 @@ def _plays_reference(target: str, column: str, *, nullable: bool) -> Callable[[T
     `nullable`)."""
 
     def query(t: Tables) -> Query:
-        p, dim = rows(t, "songplays"), cast(Table, getattr(t, target))
+        p, dim = rows(t, "songplays"), lookup(t, target)
         missing = dim.c[column].is_(None)
         where = [p.c[column].is_not(None), missing] if nullable else [missing]
         shown = [p.c.songplay_id, p.c.start_time, p.c.user_id, p.c.session_id]
@@ -372,6 +372,7 @@ def _staged_plays_loaded(t: Tables) -> Query:
         p.c.user_id == staged.c.user_id,
         p.c.session_id == staged.c.session_id,
         p.c.start_time == staged.c.start_time,
+        within(p.c.start_time, EpochMsToTimestamp(e.c.ts)),  # implied: the batch's days
     )
     return (
         select(staged.c.user_id, staged.c.session_id, staged.c.start_time)
@@ -515,7 +516,7 @@ def _run(
     check_warehouse(connection, tables)
     results = CheckResults(scope=scope)
     if scope == "load":
-        tables = load_scope(tables)
+        tables = scope_for(connection, tables)
     if progress is not None:
         progress(CHECKS_PROGRESS, 0, len(checks))
     for check in checks:

@@ -428,7 +428,7 @@ def transform(
         with timer.step(merge.name):
             rows = {}
             for step, sql in merge.steps():
-                rows[step] = _rowcount(connection.execute(sql))
+                rows[step] = _rowcount(connection.execute(sql, execution_options=_COUNTED))
                 ran()
         # A table's count sums its groups (songplays: the new plays, then the re-matched).
         table = merge.table.name
@@ -447,6 +447,11 @@ def transform(
                    "replaced": changed},
         )  # fmt: skip
     return counts
+
+
+# SQLAlchemy keeps a cursor's rowcount for UPDATE and DELETE only; INSERT … SELECT on psycopg
+# reported -1 without this.
+_COUNTED = {"preserve_rowcount": True}
 
 
 def _rowcount(result: CursorResult[Any]) -> int:

@@ -127,7 +127,7 @@ def songplays_merge(t: Tables) -> Merge:
         plays.c.user_agent,
     ).select_from(plays.outerjoin(matches, match))  # unmatched plays keep NULL ids
     stage = merge_table(t.songplays, skip=("songplay_id",))
-    return Merge(t.songplays, stage, query, PLAY)
+    return Merge(t.songplays, stage, query, PLAY, ranged="start_time")
 
 
 def play_keys_merge(t: Tables) -> Merge:
@@ -142,7 +142,7 @@ def play_keys_merge(t: Tables) -> Merge:
         compared(plays.c.artist).label("artist"),
         plays.c.length,
     )
-    return Merge(t.play_keys, merge_table(t.play_keys), query, PLAY)
+    return Merge(t.play_keys, merge_table(t.play_keys), query, PLAY, ranged="start_time")
 
 
 def time_merge(t: Tables) -> Merge:
@@ -157,7 +157,7 @@ def time_merge(t: Tables) -> Merge:
     start = starts.c.start_time
     parts = {column: time_part(field, start) for column, field in TIME_PARTS.items()}
     query = select(start, *(cast(v, SmallInteger).label(k) for k, v in parts.items()))
-    return Merge(t.time, merge_table(t.time), query, ("start_time",))
+    return Merge(t.time, merge_table(t.time), query, ("start_time",), ranged="start_time")
 
 
 def _user_order() -> tuple[str, ...]:

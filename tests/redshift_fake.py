@@ -137,6 +137,9 @@ class FakeConnection:
         pass
 
 
+STAGED_TS = 1543622400000  # 2018-12-01 00:00:00 UTC, in ms
+
+
 class FakeRedshift:
     """The driver module: `create_engine(url, module=FakeRedshift(...))`.
 
@@ -209,6 +212,9 @@ class FakeRedshift:
                 [(self.revision,)] if self.revision else [],
             ),
             Answer(r"^select count\(\*\)", ("count",), [(self.count,)]),
+            # checkscope.scope_for: the staged plays' first and last ts, and a staged song
+            Answer(r"^select min\(staging_events\.ts\)", ("min", "max"), [(STAGED_TS, STAGED_TS)]),
+            Answer(r"from staging_songs limit", ("one",), [(1,)]),
             Answer(
                 r"from loaded_files",
                 ("location", "size", "version", "last_modified"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Double, Integer, SmallInteger, String
+from sqlalchemy import DateTime, Double, Integer, PrimaryKeyConstraint, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sparkify_dw.models.base import Base
@@ -44,14 +44,18 @@ class PlayKey(Base):
     __tablename__ = "play_keys"
     # KEY(start_time), like songplays: the re-match's UPDATE joins on the play's identity
     # node-locally.
-    __table_args__ = {
-        "redshift_diststyle": "KEY",
-        "redshift_distkey": "start_time",
-        "redshift_sortkey": "start_time",
-    }
+    __table_args__ = (
+        # start_time first, as songplays' unique index (PostgreSQL: migration 0007)
+        PrimaryKeyConstraint("start_time", "user_id", "session_id", name="pk_play_keys"),
+        {
+            "redshift_diststyle": "KEY",
+            "redshift_distkey": "start_time",
+            "redshift_sortkey": "start_time",
+        },
+    )
 
-    # The play's identity is the key: enforced (and indexed for the merge's anti-join) on
-    # PostgreSQL and DuckDB, informational on Redshift.
+    # The play's identity is the key: enforced on PostgreSQL and DuckDB, informational on
+    # Redshift.
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     session_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     start_time: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)

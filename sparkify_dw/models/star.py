@@ -34,9 +34,10 @@ class Songplay(Base):
     # KEY(start_time): collocates the join to `time` (which grows as fast as this table);
     # song_id would skew (most plays are unmatched, NULL) and user_id has only ~100 values.
     __table_args__ = (
-        # A play's identity (data contract). Enforced, and indexed for the merge's anti-join,
-        # on PostgreSQL and DuckDB; informational on Redshift, where the merge alone keeps it.
-        UniqueConstraint("user_id", "session_id", "start_time", name="uq_songplays_play"),
+        # A play's identity (data contract). Enforced on PostgreSQL and DuckDB; informational
+        # on Redshift, where the merge alone keeps it. start_time first (PostgreSQL: migration
+        # 0007): the daily merge's lookup of the batch's plays is a range scan of the index.
+        UniqueConstraint("start_time", "user_id", "session_id", name="uq_songplays_play"),
         {
             "redshift_diststyle": "KEY",
             "redshift_distkey": "start_time",

@@ -176,7 +176,21 @@ def test_the_temporary_table_takes_the_targets_distribution_key(table: str) -> N
 def test_drop_known_joins_on_the_whole_key(table: str) -> None:
     merge = MERGES[table]
     match = " AND ".join(f"{table}.{k} = merge_{table}.{k}" for k in merge.key)
-    assert _step(table, "drop_known") == f"DELETE FROM merge_{table} USING {table} WHERE {match}"
+    assert _step(table, "drop_known") == (
+        f"DELETE FROM merge_{table} USING {table} WHERE {match}{_within_batch(table)}"
+    )
+
+
+def _within_batch(table: str) -> str:
+    """The bound the join implies, written out for the index (or zone maps) on start_time:
+    the fact, its keys and time only."""
+    if table not in ("songplays", "play_keys", "time"):
+        return ""
+    return (
+        f" AND {table}.start_time >= (SELECT min(merge_{table}.start_time) AS min_1 "
+        f"FROM merge_{table}) AND {table}.start_time <= (SELECT max(merge_{table}.start_time) "
+        f"AS max_1 FROM merge_{table})"
+    )
 
 
 @pytest.mark.parametrize(
@@ -293,7 +307,7 @@ def test_songplays_only_gain_rows_and_leave_the_identity_to_the_target() -> None
         "DELETE FROM merge_songplays USING songplays "
         "WHERE songplays.user_id = merge_songplays.user_id "
         "AND songplays.session_id = merge_songplays.session_id "
-        "AND songplays.start_time = merge_songplays.start_time"
+        "AND songplays.start_time = merge_songplays.start_time" + _within_batch("songplays")
     )
 
 
@@ -355,6 +369,7 @@ def test_the_time_table_is_named_plainly_and_redshift_reads_it_as_a_table() -> N
     # TIME is not one of Redshift's reserved words (TIMESTAMP is): no quoting is needed
     assert _step("time", "drop_known") == (
         "DELETE FROM merge_time USING time WHERE time.start_time = merge_time.start_time"
+        + _within_batch("time")
     )
     assert _step("time", "insert").startswith("INSERT INTO time (start_time, hour, ")
     for sql, tables in [

@@ -263,8 +263,12 @@ def test_the_checks_of_a_loads_rows_are_sound_redshift_sql(redshift: Callable[..
     assert results.scope == "load"
     sent = fake.sent[before:]
     assert_sound(sent)
-    scoped = [filled_in(call) for call in sent if "staging_songs" in filled_in(call)]
-    assert scoped  # the songs, artists and plays of the batch
+    texts = [filled_in(call) for call in sent]
+    # the plays of the batch's days (its staged plays' first and last ts, as constants) and
+    # those naming a staged song
+    scoped = [s for s in texts if "songplays.start_time >=" in s and "staging_songs" in s]
+    assert len(scoped) >= 7  # no_null_keys, unique_plays, plays_have_*: count and examples
+    assert all("1543622400000" in s for s in scoped)
 
 
 def _run(fake: FakeRedshift, engine: Engine, name: str, **filters: Any) -> Sent:
