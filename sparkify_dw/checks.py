@@ -12,6 +12,9 @@ severity, how many rows offend, and a few of them.
     for result in run_checks(make_engine("duckdb:///sparkify.duckdb")):
         print(result.name, result.passed, result.offending, result.examples)
 
+`run_checks(bind, scope="load")` reads, of each star table, only the rows the batch still in
+staging names (what `run` checks after its load; sparkify_dw.checkscope says which rows).
+
 Two rules need a word:
 
 - `staged_plays_loaded`: staging holds only the last load's batch (a load empties it first),
@@ -326,8 +329,8 @@ def _unique(name: str, *key: str) -> Callable[[Tables], Query]:
 
 
 def _plays_reference(target: str, column: str, *, nullable: bool) -> Callable[[Tables], Query]:
-    """Plays whose `column` is not in the whole `target` table (NULL allowed when
-    `nullable`)."""
+    """Plays whose `column` is not in `target` (NULL allowed when `nullable`): the whole table,
+    or in a load's scope the part of it that holds every row the checked plays can name."""
 
     def query(t: Tables) -> Query:
         p, dim = rows(t, "songplays"), lookup(t, target)

@@ -32,6 +32,10 @@ from sparkify_dw.errors import SourceError
 from sparkify_dw.models import TABLES
 from sparkify_dw.sources import SourceObject, is_s3, list_objects
 
+# The longest location the ledger records, in UTF-8 bytes: its key (table, location) must fit
+# a PostgreSQL b-tree entry (at most 2,704 bytes), and Redshift's VARCHAR(4096) column. S3 keys
+# are at most 1,024 bytes; the same limit on every engine, so a source loads on all or none.
+MAX_LOCATION_BYTES = 2048
 HASH_WORKERS = 4  # hashlib releases the GIL: local files are hashed side by side
 DELETE_CHUNK = 500  # locations per DELETE … IN (…)
 
@@ -77,6 +81,19 @@ class Plan:
         return self.new + len(self.changed) + self.again + self.skipped
 
 
+def _check_locations(objects: Sequence[SourceObject]) -> None:
+    """A SourceError, before anything is staged, for a location too long to record."""
+    too_long = [obj.url for obj in objects if len(obj.url.encode("utf-8")) > MAX_LOCATION_BYTES]
+    if too_long:
+        first = too_long[0]
+        raise SourceError(
+            f"{len(too_long)} source file(s) have a path longer than {MAX_LOCATION_BYTES:,} "
+            f"bytes, which the file ledger cannot record (nothing was loaded): "
+            f"{first[:120]}…{first[-60:]} ({len(first.encode('utf-8')):,} bytes). Move them "
+            "to a shorter path."
+        )
+
+
 def plan(
     connection: Connection,
     table: Table,
@@ -88,6 +105,7 @@ def plan(
     """The objects at `location` this load stages into `table`: all of them with `everything`
     (`--all`, `--full-refresh`), else those the ledger does not hold in the same version."""
     objects = list_objects(location, manifest=options.manifest)
+    _check_locations(objects)
     stored = _stored(connection, table.name)
     versions: dict[str, str] = {}
     unknown: list[SourceObject] = []

@@ -32,6 +32,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    event,
     select,
     text,
 )
@@ -118,6 +119,7 @@ class DuckDBBackend(Backend):
     def prepare(self, engine: Engine) -> None:
         super().prepare(engine)
         _quiet_rollback_when_invalidated(engine)
+        event.listen(engine, "connect", _no_progress_bar)
 
     def missing_database(self, url: URL) -> str | None:
         path = _file(url)
@@ -163,6 +165,13 @@ class DuckDBBackend(Backend):
                 "?memory_limit=… in the URL)"
             )
         return None
+
+
+def _no_progress_bar(dbapi_connection: Any, _record: Any) -> None:
+    """DuckDB draws a progress bar on stdout (not stderr) once a statement runs over 2 s: into
+    `--format json`'s document, or a notebook's cell. The library reports progress itself.
+    (A session setting: DuckDB refuses it in the connection's config, as a global option.)"""
+    dbapi_connection.execute("SET enable_progress_bar = false")
 
 
 def _quiet_rollback_when_invalidated(engine: Engine) -> None:

@@ -24,3 +24,16 @@ def test_duckdb_memory_is_capped_unless_the_url_says_otherwise(
         limit = connection.execute(text("SELECT current_setting('memory_limit')")).scalar_one()
     engine.dispose()
     assert limit == expected
+
+
+@pytest.mark.parametrize("where", ["file", "memory"])
+def test_duckdb_draws_no_progress_bar(tmp_path: Path, where: str) -> None:
+    """DuckDB draws its progress bar on stdout once a statement runs over 2 s (seen during a
+    3M-play migration): inside `--format json`'s document. Every connection turns it off."""
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}" if where == "file" else "duckdb:///:memory:"
+    engine = make_engine(url)
+    for _ in range(2):  # each new connection (no pool on a file)
+        with engine.connect() as connection:
+            query = text("SELECT current_setting('enable_progress_bar')")
+            assert connection.execute(query).scalar_one() is False
+    engine.dispose()

@@ -153,3 +153,23 @@ def test_a_touched_file_is_not_changed_and_reload_stages_everything(
         t: (0, 0) for t in STAR
     }
     assert len(_ledger(engine)) == len(ledger)  # still one row per object
+
+
+def test_a_path_too_long_to_record_is_refused_before_anything_is_loaded(
+    engine: Engine, data: Path, tmp_path: Path
+) -> None:
+    from sparkify_dw.errors import SourceError
+    from sparkify_dw.ledger import MAX_LOCATION_BYTES
+
+    load_dir(engine, data)
+    before = _star(engine)
+    deep = tmp_path / "logs"
+    for _ in range(9):  # 9 folders of 240 bytes: over 2,048 bytes, under Linux's PATH_MAX
+        deep = deep / ("d" * 240)
+    deep.mkdir(parents=True)
+    day = _files(data / "log_data")[0]
+    (deep / day.name).write_bytes(day.read_bytes().replace(b'"ts":', b'"ts":1', 1))
+    assert len(str(deep / day.name).encode()) > MAX_LOCATION_BYTES
+    with pytest.raises(SourceError, match=r"path longer than 2,048 bytes.*nothing was loaded"):
+        load_dir(engine, data, log_data=tmp_path / "logs")
+    assert _star(engine) == before

@@ -373,7 +373,8 @@ def test_the_time_table_is_named_plainly_and_redshift_reads_it_as_a_table() -> N
     )
     assert _step("time", "insert").startswith("INSERT INTO time (start_time, hour, ")
     for sql, tables in [
-        (_step("time", "drop_known"), ["merge_time", "time"]),
+        # the target, the table, and the bounds' two subqueries of the target
+        (_step("time", "drop_known"), ["merge_time", "time", "merge_time", "merge_time"]),
         (_step("time", "insert"), ["time", "merge_time"]),
         ("DELETE FROM time", ["time"]),
     ]:
