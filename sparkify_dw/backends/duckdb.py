@@ -169,9 +169,18 @@ class DuckDBBackend(Backend):
 
 def _no_progress_bar(dbapi_connection: Any, _record: Any) -> None:
     """DuckDB draws a progress bar on stdout (not stderr) once a statement runs over 2 s: into
-    `--format json`'s document, or a notebook's cell. The library reports progress itself.
-    (A session setting: DuckDB refuses it in the connection's config, as a global option.)"""
-    dbapi_connection.execute("SET enable_progress_bar = false")
+    `--format json`'s document. The library reports progress itself. (A session setting:
+    DuckDB refuses it in the connection's config, as a global option. In a Jupyter kernel
+    DuckDB refuses to change it without ipywidgets; its bar is a widget there, not stdout, so
+    the printing alone is turned off, or nothing.)"""
+    import duckdb
+
+    for setting in ("enable_progress_bar", "enable_progress_bar_print"):
+        try:
+            dbapi_connection.execute(f"SET {setting} = false")
+            return
+        except duckdb.Error:
+            continue
 
 
 def _quiet_rollback_when_invalidated(engine: Engine) -> None:

@@ -71,10 +71,12 @@ def _small_disk(where: Path, size: str) -> Iterator[Path]:
 # 8 MiB: the sample fits (4 MiB), the big load's staging does not: DuckDB's COPY fails writing.
 # 16 MiB: the staging fits, the commit's checkpoint does not: a FATAL error that invalidates
 # the database in the process, whose pool then could not roll the connection back.
-# 44 MiB, the big data loaded once already (about 40 MiB with the song catalogue, the play keys
+# 42 MiB, the big data loaded once already (about 41 MiB with the song catalogue, the play keys
 # and the file ledger): loading it again (--all), the commit cannot write its write-ahead log.
+# (A narrow window: since migration 0007 orders the play keys by time, 44 MiB takes the
+# reload and 40 MiB fails the first load.)
 @pytest.fixture(
-    params=[("8m", False), ("16m", False), ("44m", True)],
+    params=[("8m", False), ("16m", False), ("42m", True)],
     ids=["full while staging", "full at the checkpoint", "full at the WAL"],
 )
 def small_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, bool]]:
