@@ -660,7 +660,9 @@ def _load_in_transaction(
         if plans is not None:
             for plan, copy in zip(plans, copies, strict=True):
                 ledger.record(connection, plan, copy, log.load_id)
-        after = count_rows(connection, TABLES.loaded)
+        derived = _grown_by_inserts(backend.exact_rowcounts, full_refresh)
+        after = count_rows(connection, tuple(t for t in TABLES.loaded if t.name not in derived))
+        after |= {name: before[name] + merged[name].inserted for name in derived}
         userless = connection.execute(plays_without_user(TABLES)).scalar_one()
     # load_errors is not counted again here: the rejects were committed on the reject log's own
     # connection, which this transaction's snapshot (DuckDB's, a REPEATABLE READ or SERIALIZABLE
@@ -705,6 +707,15 @@ def _load_in_transaction(
             for p in plans or ()
         ),
     )
+
+
+def _grown_by_inserts(exact_rowcounts: bool, full_refresh: bool) -> tuple[str, ...]:
+    """The tables whose rows after a load are the rows before plus what their merge inserted
+    (nothing else deletes from them, short of a full refresh), where the driver's counts are
+    exact: counting them again read every play (0.4 s of a daily load at 3M on PostgreSQL)."""
+    if not exact_rowcounts or full_refresh:
+        return ()
+    return transforms.APPEND_ONLY
 
 
 def _say_changed(plans: Sequence[ledger.Plan], notify: Notify) -> None:

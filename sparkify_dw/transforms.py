@@ -24,6 +24,9 @@ from sparkify_dw.sql import EpochMsToTimestamp, compared, time_part
 from sparkify_dw.timeparts import TIME_PARTS
 
 NEXT_SONG = "NextSong"
+# The tables a merge only ever adds rows to (their merges replace nothing; the re-match only
+# updates songplays), so their rows after a load are the rows before plus those inserted.
+APPEND_ONLY = ("songplays", "play_keys", "time")
 PLAY = ("user_id", "session_id", "start_time")  # a play's identity (data contract)
 
 

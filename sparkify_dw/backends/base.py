@@ -40,6 +40,9 @@ class Backend:
     driver_extra: ClassVar[str | None] = None
     # Whether COPY is the engine's own statement (printed by `sparkify-dw sql`) or emulated.
     native_copy: ClassVar[bool] = False
+    # Whether an INSERT … SELECT's row count is exact through the driver: the load then
+    # derives the rows of the tables only INSERTs grow instead of counting them again.
+    exact_rowcounts: ClassVar[bool] = True
 
     # --- connecting ---------------------------------------------------------------------------
     def engine_arguments(

@@ -28,3 +28,35 @@ def test_the_merges_count_the_rows_they_insert(engine: Engine, sample_dir: Path)
     with engine.begin() as c:  # the same staging again: nothing to insert
         again = transform(c)
     assert {m.inserted for m in again.values()} == {0}
+
+
+def test_the_report_counts_what_the_tables_hold_after_each_kind_of_load(
+    engine: Engine, sample_dir: Path, tmp_path: Path
+) -> None:
+    """The report's rows after a load are what the tables hold: counted, or (the tables only
+    inserts grow: transforms.APPEND_ONLY) the rows before plus those inserted."""
+    from sqlalchemy import func, select
+
+    from sparkify_dw.models import TABLES
+    from tests.helpers import copy_batch, load_dir
+
+    logs = sorted((sample_dir / "log_data").rglob("*.json"))
+    songs = sorted((sample_dir / "song_data").rglob("*.json"))
+    batches = [  # logs before their songs (a re-match), a day again, everything, a rebuild
+        {"log_data": copy_batch(logs[:10], tmp_path / "l1"),
+         "song_data": copy_batch(songs[:5], tmp_path / "s1")},
+        {"log_data": copy_batch(logs[10:], tmp_path / "l2"),
+         "song_data": copy_batch(songs[5:], tmp_path / "s2")},
+        {"log_data": copy_batch(logs[:3], tmp_path / "l3"), "song_data": tmp_path / "s1"},
+        {},
+        {"full_refresh": True},
+    ]  # fmt: skip
+    for options in batches:
+        report = load_dir(engine, sample_dir, **options)
+        with engine.connect() as c:
+            held = {
+                t.name: c.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in TABLES.all
+                if t.name != "loads"  # this load's own row is written after the report
+            }
+        assert {t.table: t.after for t in report.tables if t.table in held} == held, options

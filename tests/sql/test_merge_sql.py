@@ -519,3 +519,21 @@ def test_the_same_statements_compile_for_the_other_engines(dialect: sa.Dialect) 
             assert "epoch_ms(CAST(staging_events.ts AS BIGINT)) AS start_time" in fill
         else:
             assert f"{EPOCH_MS} AS start_time" in fill
+
+
+def test_the_append_only_tables_lose_no_row_in_a_merge() -> None:
+    """What the loader relies on to derive their rows after a load (transforms.APPEND_ONLY)."""
+    from sqlalchemy import Delete
+
+    from sparkify_dw.merge import Merge
+    from sparkify_dw.transforms import APPEND_ONLY, star_merges
+
+    for merge in star_merges():
+        if merge.table.name not in APPEND_ONLY:
+            continue
+        if isinstance(merge, Merge):
+            assert merge.replaces is None, merge.name
+            assert all(s.table is merge.stage for s in merge.statements()
+                       if isinstance(s, Delete)), merge.name  # fmt: skip
+        else:
+            assert not any(isinstance(s, Delete) for s in merge.statements()), merge.name
