@@ -64,9 +64,7 @@ def lookup(t: Tables, name: str) -> FromClause:
     return table
 
 
-def load_scope(
-    t: Tables, *, songs_staged: bool = True, play_ts: tuple[int, int] | None = (0, 2**62)
-) -> Scoped:
+def load_scope(t: Tables, *, songs_staged: bool, play_ts: tuple[int, int] | None) -> Scoped:
     """`t`, with each star table narrowed to the rows the batch in staging names, or more.
 
     `play_ts`: the smallest and largest `ts` of the staged plays (None: staging holds no

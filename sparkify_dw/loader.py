@@ -121,14 +121,14 @@ class LoadReport:
         """Objects not staged: the ledger holds them in the same version."""
         return sum(s.skipped for s in self.sources)
 
-    @property
-    def check_scope(self) -> Scope:
-        """The rows `run`'s checks read after this load: every row when the load rebuilt the
-        star tables or filled empty ones (its batch is the whole warehouse), else the rows its
-        batch names ("load": sparkify_dw.checkscope). `sparkify-dw check` reads every row."""
+    def check_scope(self, check_all: bool = False) -> Scope:
+        """The rows `run`'s checks read after this load: every row with `check_all`, or when
+        the load rebuilt the star tables or filled empty ones (its batch is the whole
+        warehouse), else the rows its batch names ("load": sparkify_dw.checkscope).
+        `sparkify-dw check` reads every row."""
         star_tables = {t.name for t in TABLES.star}
         star = [t for t in self.tables if t.table in star_tables]
-        if self.full_refresh or all(t.before == 0 for t in star):
+        if check_all or self.full_refresh or all(t.before == 0 for t in star):
             return "warehouse"
         return "load"
 
@@ -317,8 +317,7 @@ def stage(
     """
     log = reject_log or RejectLog(connection.engine)
     for table in TABLES.staging:
-        # DELETE, not TRUNCATE: on Redshift TRUNCATE commits the transaction it runs in.
-        connection.execute(backend_for(connection).empty_staging(table))
+        connection.execute(backend_for(connection).empty_staging(table))  # in the transaction
     copies = []
     for n, (table, location, copy_options) in enumerate(staged_copies(options)):
         if plans is not None:
@@ -388,8 +387,8 @@ class MergeCount:
     table: str
     inserted: int
     changed: int
-    # The driver told every INSERT's row count (DuckDB before 1.3 and duckdb-engine 0.15 say
-    # -1, counted as 0): only then do `inserted` and `changed` hold exactly.
+    # The driver told every INSERT's row count (DuckDB 1.x says -1, counted as 0; 2.0 tells):
+    # only then do `inserted` and `changed` hold exactly.
     exact: bool = True
 
 
@@ -779,7 +778,7 @@ def run(
     not hold yet; every object with `reload` or `full_refresh`), merge (or rebuild), then the
     data-quality checks (`sparkify_dw.checks`), whose results are the report's `checks`.
 
-    The checks read the rows the load's batch names (`report.check_scope`; every row after a
+    The checks read the rows the load's batch names (`report.check_scope()`; every row after a
     first load or a full refresh); `check_all=True` reads every row, as `sparkify-dw check`.
     A failed check does not raise (the load is committed): see `report.checks.passed` and
     `report.checks.failures`. `checks=False` skips them (`checks` is then None). `progress`
@@ -801,7 +800,7 @@ def run(
             reason = _reason(engine, exc)
             raise DatabaseError(f"Load failed on {settings.safe_db_url}: {reason}") from None
         if checks:
-            scope: Scope = "warehouse" if check_all else report.check_scope
+            scope = report.check_scope(check_all)
             report = replace(report, checks=_check(engine, settings, scope))
         return report
     finally:

@@ -183,7 +183,7 @@ def run(
     )
     from sparkify_dw.cli.checks import check_after_load, print_run_document
 
-    scope = "warehouse" if check_all else report.check_scope
+    scope = report.check_scope(check_all)
     if output is OutputFormat.json:
         _warn(report)  # stderr: the document holds them too
         print_run_document(report.to_dict(), settings.db_url, scope)  # exit 1 if a check fails
